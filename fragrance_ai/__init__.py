@@ -1,0 +1,1 @@
+"""Fragrance AI: perfume formulation from a brief in plain words."""

@@ -1,0 +1,145 @@
+"""The objective over a batch of formulas on one candidate set, in numpy.
+
+`ScoringProblem.compile(brief, materials)` turns a brief and K candidate materials
+into arrays once; `score_batch(percents)` then scores a (B, K) array of percentages
+with the same formulas as `scalar.py`, which the tests hold it to within 1e-6.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fragrance_ai.objective.constants import (
+    DILUTION_PERCENT,
+    HARD_PENALTY,
+    PRESENT_PERCENT,
+    PYRAMID_TARGET,
+    ROLES,
+    WEIGHTS,
+)
+from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.objective.scalar import IFRA_TOLERANCE, is_excluded, satisfies
+from schemas.brief import Brief
+from schemas.material import Material
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Each part and the total, one value per formula of the batch."""
+
+    fidelity: np.ndarray
+    pyramid: np.ndarray
+    ifra: np.ndarray
+    cost: np.ndarray
+    count: np.ndarray
+    wanted: np.ndarray
+    excluded: np.ndarray
+    total: np.ndarray
+    compliant: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScoringProblem:
+    """A brief compiled against K candidate materials."""
+
+    brief: Brief
+    materials: tuple[Material, ...]
+    weighted_vectors: np.ndarray  # (K, F): strength_i * v_i
+    target: np.ndarray  # (F,)
+    roles: np.ndarray  # (K, 3) one-hot
+    role_target: np.ndarray  # (3,) percent
+    finished_factor: float  # dilution %: share * factor = % in finished product
+    limits: np.ndarray  # (K,) IFRA limit %, inf when unrestricted
+    costs: np.ndarray  # (K,)
+    excluded_mask: np.ndarray  # (K,) bool
+    wanted_matrix: np.ndarray  # (W, K) bool: candidate k answers wanted item w
+
+    @classmethod
+    def compile(cls, brief: Brief, materials: Sequence[Material]) -> "ScoringProblem":
+        wanted = (*brief.wanted_materials, *brief.wanted_notes)
+        target_roles = PYRAMID_TARGET[brief.concentration]
+        return cls(
+            brief=brief,
+            materials=tuple(materials),
+            weighted_vectors=np.array([m.strength * odour_vector(m) for m in materials]),
+            target=target_vector(brief.family_weights),
+            roles=np.array([[m.role is r for r in ROLES] for m in materials], dtype=float),
+            role_target=np.array([target_roles[r] for r in ROLES]),
+            finished_factor=DILUTION_PERCENT[brief.concentration],
+            limits=np.array(
+                [np.inf if m.ifra_limit_pct is None else m.ifra_limit_pct for m in materials]
+            ),
+            costs=np.array([m.cost_per_kg for m in materials]),
+            excluded_mask=np.array([is_excluded(m, brief) for m in materials], dtype=bool),
+            wanted_matrix=np.array(
+                [[satisfies(m, w) for m in materials] for w in wanted], dtype=bool
+            ).reshape(len(wanted), len(materials)),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.materials)
+
+    def score_batch(self, percents: np.ndarray) -> BatchScores:
+        """Score a (B, K) or (K,) array of non-negative percentages (any positive scale)."""
+        p = np.atleast_2d(np.asarray(percents, dtype=np.float64))
+        if p.shape[1] != self.size:
+            raise ValueError(f"expected {self.size} percentages per formula, got {p.shape[1]}")
+        totals = p.sum(axis=1, keepdims=True)
+        shares = np.divide(p, totals, out=np.zeros_like(p), where=totals > 0)
+        present = 100.0 * shares >= PRESENT_PERCENT
+
+        profile = shares @ self.weighted_vectors
+        norms = np.linalg.norm(profile, axis=1) * np.linalg.norm(self.target)
+        fidelity = np.divide(profile @ self.target, norms, out=np.zeros(len(p)), where=norms > 0)
+
+        role_share = 100.0 * shares @ self.roles
+        pyramid = 1.0 - np.abs(role_share - self.role_target).sum(axis=1) / 200.0
+
+        over = shares * self.finished_factor - self.limits
+        breach = over > IFRA_TOLERANCE
+        excess = np.divide(over, self.limits, out=np.zeros_like(over), where=breach).sum(axis=1)
+        ifra = np.exp(-excess)
+
+        cost_per_kg = shares @ self.costs
+        budget = self.brief.budget_per_kg
+        if budget is None:
+            cost = np.ones(len(p))
+        else:
+            cost = np.where(cost_per_kg <= budget, 1.0, (budget / cost_per_kg) ** 2)
+
+        n_present = present.sum(axis=1)
+        max_n = self.brief.max_materials
+        count = np.where(n_present <= max_n, 1.0, max_n / np.maximum(n_present, 1))
+
+        if len(self.wanted_matrix):
+            met = (present[:, None, :] & self.wanted_matrix[None, :, :]).any(axis=2)
+            wanted = met.mean(axis=1)
+        else:
+            wanted = np.ones(len(p))
+
+        excluded = np.where((present & self.excluded_mask).any(axis=1), 0.0, 1.0)
+
+        total = (
+            WEIGHTS["fidelity"] * fidelity
+            + WEIGHTS["pyramid"] * pyramid
+            + WEIGHTS["ifra"] * ifra
+            + WEIGHTS["cost"] * cost
+            + WEIGHTS["count"] * count
+            + WEIGHTS["wanted"] * wanted
+            + WEIGHTS["excluded"] * excluded
+        )
+        total = total - np.where(excess > 0, HARD_PENALTY + excess, 0.0)
+        total = total - np.where(excluded == 0.0, HARD_PENALTY, 0.0)
+        return BatchScores(
+            fidelity=fidelity,
+            pyramid=pyramid,
+            ifra=ifra,
+            cost=cost,
+            count=count,
+            wanted=wanted,
+            excluded=excluded,
+            total=total,
+            compliant=excess == 0,
+        )

@@ -1,0 +1,47 @@
+"""The figures the objective is built from, shared by the scalar and batch versions."""
+
+from schemas.brief import Concentration
+from schemas.material import Family, Role
+
+FAMILIES: tuple[Family, ...] = tuple(Family)
+ROLES: tuple[Role, ...] = tuple(Role)
+
+DILUTION_PERCENT: dict[Concentration, float] = {
+    Concentration.EDC: 4.0,
+    Concentration.EDT: 10.0,
+    Concentration.EDP: 18.0,
+    Concentration.PARFUM: 25.0,
+}
+"""% of concentrate in the finished product, mid-range of the usual trade bands."""
+
+PYRAMID_TARGET: dict[Concentration, dict[Role, float]] = {
+    Concentration.EDC: {Role.TOP: 45.0, Role.HEART: 40.0, Role.BASE: 15.0},
+    Concentration.EDT: {Role.TOP: 30.0, Role.HEART: 45.0, Role.BASE: 25.0},
+    Concentration.EDP: {Role.TOP: 20.0, Role.HEART: 45.0, Role.BASE: 35.0},
+    Concentration.PARFUM: {Role.TOP: 15.0, Role.HEART: 40.0, Role.BASE: 45.0},
+}
+"""Target % of the concentrate per pyramid role: lighter products lean on the top."""
+
+ETHANOL_COST_PER_KG = 2.5
+"""Perfumer's alcohol, USD per kg, for the cost of the finished product."""
+
+OWN_FAMILY_SHARE = 0.6
+"""A material's odour vector: this share on its own family, the rest on its descriptors'."""
+
+PRESENT_PERCENT = 0.05
+"""A material below this % of the concentrate counts as absent (count, wanted, excluded)."""
+
+WEIGHTS: dict[str, float] = {
+    "fidelity": 0.40,
+    "pyramid": 0.15,
+    "ifra": 0.10,
+    "cost": 0.15,
+    "count": 0.05,
+    "wanted": 0.10,
+    "excluded": 0.05,
+}
+"""Weights of the parts in the total; they sum to 1, so a feasible total lies in [0, 1]."""
+
+HARD_PENALTY = 1.0
+"""Subtracted once for an IFRA breach and once for an excluded material, so that any
+infeasible formula scores below every feasible one."""

@@ -1,0 +1,28 @@
+"""Odour vectors of materials over the fixed family vocabulary."""
+
+import numpy as np
+
+from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
+from fragrance_ai.objective.constants import FAMILIES, OWN_FAMILY_SHARE
+from schemas.material import Family, Material
+
+FAMILY_INDEX: dict[Family, int] = {f: i for i, f in enumerate(FAMILIES)}
+
+
+def odour_vector(material: Material) -> np.ndarray:
+    """OWN_FAMILY_SHARE on the material's family, the rest spread evenly over the
+    families of its descriptors; sums to 1."""
+    vector = np.zeros(len(FAMILIES))
+    vector[FAMILY_INDEX[material.family]] += OWN_FAMILY_SHARE
+    share = (1.0 - OWN_FAMILY_SHARE) / len(material.descriptors)
+    for descriptor in material.descriptors:
+        vector[FAMILY_INDEX[DESCRIPTOR_FAMILY[descriptor]]] += share
+    return vector
+
+
+def target_vector(family_weights: dict[Family, float]) -> np.ndarray:
+    """A brief's family weights as a unit-sum vector."""
+    vector = np.zeros(len(FAMILIES))
+    for family, weight in family_weights.items():
+        vector[FAMILY_INDEX[family]] = weight
+    return vector / vector.sum()

@@ -1,0 +1,142 @@
+"""The objective, one formula at a time: the readable reference for `batch.py`."""
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from fragrance_ai.catalog import Catalog, load_catalog
+from fragrance_ai.objective.constants import (
+    DILUTION_PERCENT,
+    HARD_PENALTY,
+    PRESENT_PERCENT,
+    PYRAMID_TARGET,
+    ROLES,
+    WEIGHTS,
+)
+from fragrance_ai.objective.profile import odour_vector, target_vector
+from schemas.brief import Brief
+from schemas.formula import Formula, ScoreParts
+from schemas.material import Material
+
+IFRA_TOLERANCE = 1e-9
+
+
+def is_excluded(material: Material, brief: Brief) -> bool:
+    """True when the brief rules this material out by id, family or descriptor."""
+    return (
+        material.id in brief.excluded_materials
+        or material.family in brief.excluded_families
+        or any(d in brief.excluded_notes for d in material.descriptors)
+    )
+
+
+def satisfies(material: Material, wanted: str) -> bool:
+    """True when the material answers a wanted material id or note."""
+    return material.id == wanted or wanted in material.descriptors
+
+
+def fidelity(shares: dict[Material, float], brief: Brief) -> float:
+    """cos(P, T): P = sum_i q_i * strength_i * v_i, with q_i the material's share of the
+    concentrate and v_i its odour vector (see profile.odour_vector); T the brief's
+    normalised family weights."""
+    profile = sum(q * m.strength * odour_vector(m) for m, q in shares.items())
+    target = target_vector(brief.family_weights)
+    norm = float(np.linalg.norm(profile) * np.linalg.norm(target))
+    return float(np.dot(profile, target)) / norm if norm > 0 else 0.0
+
+
+def pyramid_balance(shares: dict[Material, float], brief: Brief) -> float:
+    """1 - sum_r |R_r - T_r| / 200, where R_r is the % of the concentrate in role r and
+    T_r the target % for the brief's concentration type; 1 on target, 0 at worst."""
+    target = PYRAMID_TARGET[brief.concentration]
+    distance = 0.0
+    for role in ROLES:
+        actual = 100.0 * sum(q for m, q in shares.items() if m.role is role)
+        distance += abs(actual - target[role])
+    return 1.0 - distance / 200.0
+
+
+def ifra_excess(shares: dict[Material, float], brief: Brief) -> float:
+    """sum_i max(0, f_i - L_i) / L_i: f_i the % in the finished product (share times
+    the dilution), L_i the IFRA category 4 limit; 0 when compliant."""
+    dilution = DILUTION_PERCENT[brief.concentration]
+    excess = 0.0
+    for m, q in shares.items():
+        if m.ifra_limit_pct is not None:
+            over = q * dilution - m.ifra_limit_pct
+            if over > IFRA_TOLERANCE:
+                excess += over / m.ifra_limit_pct
+    return excess
+
+
+def cost_score(shares: dict[Material, float], brief: Brief) -> float:
+    """1 when c <= B (or no budget), else (B / c)^2, with c = sum_i q_i * cost_i."""
+    cost = sum(q * m.cost_per_kg for m, q in shares.items())
+    if brief.budget_per_kg is None or cost <= brief.budget_per_kg:
+        return 1.0
+    return (brief.budget_per_kg / cost) ** 2
+
+
+def count_score(present: list[Material], brief: Brief) -> float:
+    """1 when n <= max_materials, else max_materials / n."""
+    n = len(present)
+    return 1.0 if n <= brief.max_materials else brief.max_materials / n
+
+
+def wanted_score(present: list[Material], brief: Brief) -> float:
+    """Share of wanted materials and notes answered by a present material; 1 if none."""
+    wanted = (*brief.wanted_materials, *brief.wanted_notes)
+    if not wanted:
+        return 1.0
+    met = sum(any(satisfies(m, w) for m in present) for w in wanted)
+    return met / len(wanted)
+
+
+def excluded_score(present: list[Material], brief: Brief) -> float:
+    """1 when no present material is excluded by the brief, else 0."""
+    return 0.0 if any(is_excluded(m, brief) for m in present) else 1.0
+
+
+def score_shares(shares: dict[Material, float], brief: Brief) -> ScoreParts:
+    """Score materials with their shares of the concentrate (fractions summing to 1)."""
+    present = [m for m, q in shares.items() if 100.0 * q >= PRESENT_PERCENT]
+    excess = ifra_excess(shares, brief)
+    parts = {
+        "fidelity": fidelity(shares, brief),
+        "pyramid": pyramid_balance(shares, brief),
+        "ifra": math.exp(-excess),
+        "cost": cost_score(shares, brief),
+        "count": count_score(present, brief),
+        "wanted": wanted_score(present, brief),
+        "excluded": excluded_score(present, brief),
+    }
+    total = sum(WEIGHTS[name] * value for name, value in parts.items())
+    if excess > 0:
+        total -= HARD_PENALTY + excess
+    if parts["excluded"] == 0.0:
+        total -= HARD_PENALTY
+    return ScoreParts(**parts, total=total)
+
+
+def score(
+    formula: Formula | Mapping[str, float], brief: Brief, catalog: Catalog | None = None
+) -> ScoreParts:
+    """Score a formula (or a mapping of material id to percent) against a brief.
+
+    Percentages are normalised to shares of the concentrate first, so any positive
+    scale works. The total is the WEIGHTS-weighted sum of the parts; an IFRA breach
+    subtracts HARD_PENALTY plus the relative excess, and an excluded material present
+    subtracts HARD_PENALTY, so every infeasible formula scores below every feasible one.
+    """
+    catalog = catalog or load_catalog()
+    percents = (
+        {line.material_id: line.percent for line in formula.lines}
+        if isinstance(formula, Formula)
+        else dict(formula)
+    )
+    total = sum(percents.values())
+    if total <= 0:
+        raise ValueError("a formula needs at least one positive percentage")
+    shares = {catalog.get(i): p / total for i, p in percents.items() if p > 0}
+    return score_shares(shares, brief)

@@ -1,0 +1,94 @@
+"""The structured brief: what a perfumer asked for, in the catalog's vocabulary."""
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.material import Family
+
+
+class Concentration(StrEnum):
+    """Concentration type of the finished product."""
+
+    EDC = "edc"
+    EDT = "edt"
+    EDP = "edp"
+    PARFUM = "parfum"
+
+
+class Season(StrEnum):
+    SPRING = "spring"
+    SUMMER = "summer"
+    AUTUMN = "autumn"
+    WINTER = "winter"
+
+
+class Gender(StrEnum):
+    FEMININE = "feminine"
+    MASCULINE = "masculine"
+    UNISEX = "unisex"
+
+
+class Brief(BaseModel):
+    """A structured brief. Costs are USD per kg of fragrance concentrate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family_weights: dict[Family, float] = Field(
+        description="Target odour profile: non-negative weight per olfactive family",
+        examples=[{"citrus": 0.6, "woody": 0.4}],
+    )
+    wanted_notes: tuple[str, ...] = Field(
+        default=(), description="Odour descriptors the perfumer asked for", examples=[["bergamot"]]
+    )
+    wanted_materials: tuple[str, ...] = Field(
+        default=(), description="Catalog ids that must be used", examples=[["hedione"]]
+    )
+    excluded_materials: tuple[str, ...] = Field(
+        default=(), description="Catalog ids that must not be used", examples=[["galaxolide"]]
+    )
+    excluded_families: tuple[Family, ...] = Field(
+        default=(), description="Families no material may belong to", examples=[["musk"]]
+    )
+    excluded_notes: tuple[str, ...] = Field(
+        default=(), description="Descriptors no material may carry", examples=[["sweet"]]
+    )
+    concentration: Concentration = Field(
+        default=Concentration.EDP, description="Concentration type", examples=["edt"]
+    )
+    season: Season | None = Field(default=None, description="Season worn", examples=["summer"])
+    gender: Gender | None = Field(default=None, description="Intended wearer", examples=["unisex"])
+    budget_per_kg: float | None = Field(
+        default=None, gt=0, description="Maximum cost, USD per kg of concentrate", examples=[40.0]
+    )
+    max_materials: int = Field(
+        default=12, ge=2, le=40, description="Most materials the formula may use", examples=[10]
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if any(w < 0 for w in self.family_weights.values()):
+            raise ValueError("family weights must be non-negative")
+        if sum(self.family_weights.values()) <= 0:
+            raise ValueError("the brief names no olfactive family: at least one weight must be > 0")
+        for kind, wanted, excluded in (
+            ("material", self.wanted_materials, self.excluded_materials),
+            ("note", self.wanted_notes, self.excluded_notes),
+        ):
+            both = sorted(set(wanted) & set(excluded))
+            if both:
+                raise ValueError(
+                    f"the brief both wants and excludes the {kind}(s) {', '.join(both)}"
+                )
+        clash = sorted(f for f in self.excluded_families if self.family_weights.get(f, 0) > 0)
+        if clash:
+            raise ValueError(
+                f"the brief both wants and excludes the family(ies) {', '.join(clash)}"
+            )
+        return self
+
+    def target_profile(self) -> dict[Family, float]:
+        """Family weights normalised to sum to 1."""
+        total = sum(self.family_weights.values())
+        return {f: w / total for f, w in self.family_weights.items() if w > 0}

@@ -1,0 +1,78 @@
+"""A formula: materials with percentages of the concentrate, and how good it is."""
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.brief import Concentration
+from schemas.material import Family, Role
+
+PERCENT_TOLERANCE = 0.01
+
+
+class FormulaLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    material_id: str = Field(description="Catalog id", examples=["bergamot_oil"])
+    name: str = Field(description="Material name", examples=["Bergamot oil (bergapten-free)"])
+    family: Family = Field(description="Olfactive family", examples=["citrus"])
+    role: Role = Field(description="Pyramid role", examples=["top"])
+    percent: float = Field(gt=0, le=100, description="% of the concentrate", examples=[12.5])
+
+
+class Pyramid(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    top: float = Field(ge=0, le=100, description="% of the concentrate in top notes")
+    heart: float = Field(ge=0, le=100, description="% of the concentrate in heart notes")
+    base: float = Field(ge=0, le=100, description="% of the concentrate in base notes")
+
+
+class IfraCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    material_id: str = Field(description="Catalog id")
+    finished_percent: float = Field(ge=0, description="% of the material in the finished product")
+    limit_percent: float | None = Field(description="IFRA category 4 limit; None: unrestricted")
+    compliant: bool = Field(description="finished_percent <= limit_percent")
+
+
+class ScoreParts(BaseModel):
+    """The objective's parts, each in [0, 1], and their weighted total."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fidelity: float = Field(description="Odour profile similarity to the brief's target")
+    pyramid: float = Field(description="Top/heart/base balance for the concentration type")
+    ifra: float = Field(description="1 when compliant, falling with the amount over the limits")
+    cost: float = Field(description="1 within budget, falling above it")
+    count: float = Field(description="1 within the maximum number of materials, falling above")
+    wanted: float = Field(description="Share of wanted materials and notes present")
+    excluded: float = Field(description="1 when no excluded material, family or note is present")
+    total: float = Field(description="Weighted sum of the parts minus the IFRA penalty")
+
+
+class Formula(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    lines: tuple[FormulaLine, ...] = Field(min_length=1, description="Materials, top to base")
+    concentration: Concentration = Field(description="Concentration type")
+    dilution_percent: float = Field(
+        gt=0, le=100, description="% of concentrate in the finished product", examples=[18.0]
+    )
+    pyramid: Pyramid
+    cost_per_kg_concentrate: float = Field(ge=0, description="USD per kg of concentrate")
+    cost_per_kg_finished: float = Field(ge=0, description="USD per kg of finished product")
+    ifra: tuple[IfraCheck, ...] = Field(description="IFRA check per material")
+    ifra_compliant: bool = Field(description="Every material within its limit")
+    score: ScoreParts
+
+    @model_validator(mode="after")
+    def _sums_to_100(self) -> Self:
+        total = sum(line.percent for line in self.lines)
+        if abs(total - 100.0) > PERCENT_TOLERANCE:
+            raise ValueError(f"percentages sum to {total:.4f}, not 100")
+        ids = [line.material_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a material appears twice in the formula")
+        return self
