@@ -1,0 +1,107 @@
+"""Choose the candidate materials an optimiser works with for a brief.
+
+The choice is deterministic: wanted materials first, then one material per wanted
+note, then the best match for each pyramid role, then the closest odour matches to
+the brief's target profile. Excluded materials never enter. With a budget, a
+material dearer than the budget counts for less, so the set keeps it reachable.
+"""
+
+import numpy as np
+
+from fragrance_ai.catalog import Catalog
+from fragrance_ai.objective.constants import ROLES
+from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.optimiser.errors import (
+    ContradictoryBriefError,
+    NoCandidatesError,
+    UnknownMaterialError,
+)
+from schemas.brief import Brief
+from schemas.material import Material
+
+
+def check_brief(brief: Brief, catalog: Catalog) -> None:
+    """Raise a FormulationError naming what in the brief the catalog cannot honour."""
+    unknown = [i for i in (*brief.wanted_materials, *brief.excluded_materials) if i not in catalog]
+    if unknown:
+        raise UnknownMaterialError(
+            f"the brief names material(s) not in the catalog: {', '.join(unknown)}"
+        )
+    ruled_out = [i for i in brief.wanted_materials if is_excluded(catalog.get(i), brief)]
+    if ruled_out:
+        raise ContradictoryBriefError(
+            "the brief wants material(s) its own exclusions rule out "
+            f"(by family or note): {', '.join(ruled_out)}"
+        )
+    if len(brief.wanted_materials) > brief.max_materials:
+        raise ContradictoryBriefError(
+            f"the brief wants {len(brief.wanted_materials)} materials "
+            f"but allows at most {brief.max_materials}"
+        )
+
+
+def relevance(material: Material, brief: Brief) -> float:
+    """Cosine of the material's odour vector with the brief's target, scaled down by
+    (budget / cost) when the material costs more than the budget."""
+    vector = odour_vector(material)
+    target = target_vector(brief.family_weights)
+    match = float(vector @ target / (np.linalg.norm(vector) * np.linalg.norm(target)))
+    budget = brief.budget_per_kg
+    if budget is not None and material.cost_per_kg > budget:
+        match *= budget / material.cost_per_kg
+    return match
+
+
+def select_candidates(brief: Brief, catalog: Catalog, size: int | None = None) -> list[Material]:
+    """The wanted materials and one material per wanted note (always, even beyond
+    `size`), then the best match per pyramid role, then the best matches to the brief,
+    up to `size` materials (default: brief.max_materials), in catalog order.
+
+    A wanted note that no allowed material carries is left to the objective's
+    `wanted` part. Raises UnknownMaterialError, ContradictoryBriefError or
+    NoCandidatesError when the brief cannot be honoured by this catalog."""
+    check_brief(brief, catalog)
+    size = brief.max_materials if size is None else size
+    allowed = [m for m in catalog if not is_excluded(m, brief)]
+    if not allowed:
+        raise NoCandidatesError("the brief's exclusions rule out every material in the catalog")
+    score = {m.id: relevance(m, brief) for m in allowed}
+    ranked = sorted(allowed, key=lambda m: (-score[m.id], m.id))
+
+    chosen: dict[str, Material] = {i: catalog.get(i) for i in brief.wanted_materials}
+
+    for note in brief.wanted_notes:
+        if not any(satisfies(m, note) for m in chosen.values()):
+            carriers = [m for m in ranked if satisfies(m, note)]
+            if carriers:
+                chosen.setdefault(carriers[0].id, carriers[0])
+    for role in ROLES:
+        if len(chosen) < size and not any(m.role is role for m in chosen.values()):
+            players = [m for m in ranked if m.role is role]
+            if players:
+                chosen.setdefault(players[0].id, players[0])
+    if brief.budget_per_kg is not None:
+        _keep_budget_reachable(chosen, ranked, brief.budget_per_kg)
+    for material in ranked:
+        if len(chosen) >= size:
+            break
+        chosen.setdefault(material.id, material)
+    order = {m.id: i for i, m in enumerate(catalog)}
+    return sorted(chosen.values(), key=lambda m: order[m.id])
+
+
+def _keep_budget_reachable(
+    chosen: dict[str, Material], ranked: list[Material], budget: float
+) -> None:
+    """Make sure one unrestricted material within the budget is in the set, so that a
+    mix leaning on it can come in under the budget."""
+    if any(_cheap_and_free(m, budget) for m in chosen.values()):
+        return
+    cheap = [m for m in ranked if _cheap_and_free(m, budget)]
+    if cheap:
+        chosen.setdefault(cheap[0].id, cheap[0])
+
+
+def _cheap_and_free(material: Material, budget: float) -> bool:
+    return material.cost_per_kg <= budget and material.ifra_limit_pct is None
