@@ -8,12 +8,15 @@ from fragrance_ai.optimiser.errors import (
     NoCandidatesError,
     UnknownMaterialError,
 )
+from fragrance_ai.optimiser.reference import OptimisationResult, optimise
 
 __all__ = [
     "BudgetTooLowError",
     "ContradictoryBriefError",
     "FormulationError",
     "NoCandidatesError",
+    "OptimisationResult",
     "UnknownMaterialError",
+    "optimise",
     "select_candidates",
 ]

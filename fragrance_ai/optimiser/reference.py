@@ -1,0 +1,126 @@
+"""The reference optimiser: deterministic, and the yardstick for PPO and the GA.
+
+Candidates are chosen for the brief, then SLSQP climbs the objective from several
+deterministic starts; the best result is pruned of tiny amounts (and cut to the
+maximum count) and climbed again on what remains.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from fragrance_ai.catalog import Catalog, load_catalog
+from fragrance_ai.objective import ScoringProblem, assemble_formula
+from fragrance_ai.objective.constants import PYRAMID_TARGET, ROLES
+from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.optimiser.bounds import WANTED_MIN_PERCENT, lower_bounds, upper_bounds
+from fragrance_ai.optimiser.candidates import relevance, select_candidates
+from fragrance_ai.optimiser.cheapest import check_budget
+from fragrance_ai.optimiser.search import Search
+from schemas.brief import Brief
+from schemas.formula import Formula
+from schemas.material import Material
+
+RANDOM_STARTS = 3
+START_SEED = 20240601
+PRUNE_PERCENT = 0.1
+"""Amounts below this % of the concentrate are dropped before the final climb."""
+PRUNE_ROUNDS = 3
+
+
+class OptimisationResult(BaseModel):
+    """The best formula found and how it was found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    formula: Formula = Field(description="The optimised, scored formula")
+    candidates: list[str] = Field(description="Catalog ids the optimiser chose among")
+    objective: float = Field(description="The objective's total for the formula")
+    evaluations: int = Field(description="Formulas scored during the search")
+
+
+def optimise(brief: Brief, catalog: Catalog | None = None) -> OptimisationResult:
+    """Maximise ScoringProblem(brief, candidates).total over the percentages, with the
+    percentages summing to 100, every material within its IFRA bound, no excluded
+    material, at most brief.max_materials materials and the wanted ones present.
+
+    Raises a FormulationError subclass when the brief cannot be met, BudgetTooLowError
+    (with the cheapest compliant cost) when its budget is out of reach."""
+    catalog = catalog or load_catalog()
+    candidates = _with_capacity(select_candidates(brief, catalog), brief, catalog)
+    check_budget(brief, catalog)
+    search = _build_search(brief, candidates)
+    starts = _starts(brief, candidates, search)
+    best = max((search.climb(s) for s in starts), key=search.total)
+    best = _prune(brief, search, best)
+    formula = assemble_formula(
+        {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0}, brief, catalog
+    )
+    if not formula.ifra_compliant or len(formula.lines) > brief.max_materials:
+        raise RuntimeError("the reference optimiser produced a formula outside its constraints")
+    return OptimisationResult(
+        formula=formula,
+        candidates=[m.id for m in candidates],
+        objective=formula.score.total,
+        evaluations=search.evaluations,
+    )
+
+
+def _with_capacity(candidates: list[Material], brief: Brief, catalog: Catalog) -> list[Material]:
+    """Add the roomiest allowed materials while IFRA bounds keep the set below 100%."""
+    chosen = list(candidates)
+    spare = [m for m in catalog if not is_excluded(m, brief) and m not in chosen]
+    spare.sort(key=lambda m: (-upper_bounds(brief, [m])[0], -relevance(m, brief), m.id))
+    while upper_bounds(brief, chosen).sum() < 100.0 and spare:
+        chosen.append(spare.pop(0))
+    return chosen
+
+
+def _build_search(brief: Brief, candidates: Sequence[Material]) -> Search:
+    upper = upper_bounds(brief, candidates)
+    groups = [
+        np.array([k for k, m in enumerate(candidates) if satisfies(m, note)])
+        for note in brief.wanted_notes
+    ]
+    return Search(
+        problem=ScoringProblem.compile(brief, candidates),
+        lower=lower_bounds(brief, candidates, upper),
+        upper=upper,
+        note_groups=[g for g in groups if len(g)],
+        note_min=WANTED_MIN_PERCENT,
+    )
+
+
+def _starts(brief: Brief, candidates: Sequence[Material], search: Search) -> list[np.ndarray]:
+    """The pyramid target split evenly within each role, relevance-weighted, uniform,
+    then a few seeded random points: the same starts for the same brief every time."""
+    target = PYRAMID_TARGET[brief.concentration]
+    role_size = {r: sum(m.role is r for m in candidates) for r in ROLES}
+    by_role = np.array([target[m.role] / role_size[m.role] for m in candidates])
+    weights = np.array([max(relevance(m, brief), 1e-3) for m in candidates])
+    rng = np.random.default_rng(START_SEED)
+    k = len(candidates)
+    return [
+        by_role,
+        100.0 * weights / weights.sum(),
+        np.full(k, 100.0 / k),
+        *(100.0 * rng.dirichlet(np.ones(k)) for _ in range(RANDOM_STARTS)),
+    ]
+
+
+def _prune(brief: Brief, search: Search, x: np.ndarray) -> np.ndarray:
+    """Drop amounts under PRUNE_PERCENT and keep at most max_materials (wanted materials
+    and the largest carrier of each wanted note always stay), then climb again."""
+    for _ in range(PRUNE_ROUNDS):
+        keep = (x >= PRUNE_PERCENT) | (search.lower > 0)
+        for group in search.note_groups:
+            keep[group[np.argmax(x[group])]] = True
+        if keep.sum() > brief.max_materials:
+            priority = np.where(search.lower > 0, np.inf, x)
+            keep[:] = False
+            keep[np.argsort(-priority, kind="stable")[: brief.max_materials]] = True
+        if keep.all() or (x[~keep] == 0).all():
+            return x
+        x = search.climb(np.where(keep, x, 0.0), np.where(keep, search.upper, 0.0))
+    return x

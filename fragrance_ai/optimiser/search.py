@@ -1,0 +1,95 @@
+"""SLSQP over the percentages of one candidate set, scored by the batch objective.
+
+Inside the bounds the IFRA, excluded and count parts of the objective are constant
+and the wanted parts are held by constraints, so the search climbs the continuous
+parts (fidelity, pyramid, cost); formulas are compared on the full total.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.objective.constants import WEIGHTS
+
+FD_STEP = 1e-6
+"""Forward-difference step, in % of the concentrate."""
+
+SLSQP_OPTIONS = {"maxiter": 300, "ftol": 1e-10}
+
+
+def project(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Euclidean projection onto {sum = 100, lower <= x <= upper}, by bisection on the
+    shift t in clip(x - t, lower, upper)."""
+    lo, hi = float(np.min(x - upper)), float(np.max(x - lower))
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.clip(x - mid, lower, upper).sum() > 100.0:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(x - (lo + hi) / 2, lower, upper)
+
+
+@dataclass
+class Search:
+    """One candidate set with its bounds and wanted-note groups; counts evaluations."""
+
+    problem: ScoringProblem
+    lower: np.ndarray
+    upper: np.ndarray
+    note_groups: Sequence[np.ndarray]  # per wanted note: indices of candidates carrying it
+    note_min: float
+    evaluations: int = field(default=0)
+
+    def total(self, x: np.ndarray) -> float:
+        self.evaluations += 1
+        return float(self.problem.score_batch(x).total[0])
+
+    def _smooth(self, batch: np.ndarray) -> np.ndarray:
+        self.evaluations += len(batch)
+        s = self.problem.score_batch(batch)
+        return (
+            WEIGHTS["fidelity"] * s.fidelity
+            + WEIGHTS["pyramid"] * s.pyramid
+            + WEIGHTS["cost"] * s.cost
+        )
+
+    def _loss_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        batch = np.vstack([x, x + FD_STEP * np.eye(len(x))])
+        values = self._smooth(batch)
+        return -float(values[0]), -(values[1:] - values[0]) / FD_STEP
+
+    def climb(self, start: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
+        """SLSQP from `start`; `upper` can pin materials to 0 to search a smaller support."""
+        upper = self.upper if upper is None else upper
+        constraints = [
+            {
+                "type": "eq",
+                "fun": lambda x: np.array([x.sum() - 100.0]),
+                "jac": lambda x: np.ones((1, len(x))),
+            },
+            *(self._note_constraint(group, upper) for group in self.note_groups),
+        ]
+        result = minimize(
+            self._loss_and_grad,
+            project(start, self.lower, upper),
+            jac=True,
+            method="SLSQP",
+            bounds=list(zip(self.lower, upper, strict=True)),
+            constraints=constraints,
+            options=SLSQP_OPTIONS,
+        )
+        return project(result.x, self.lower, upper)
+
+    def _note_constraint(self, group: np.ndarray, upper: np.ndarray) -> dict[str, object]:
+        least = min(self.note_min, float(upper[group].sum()) / 2)
+        row = np.zeros(len(upper))
+        row[group] = 1.0
+        return {
+            "type": "ineq",
+            "fun": lambda x: np.array([row @ x - least]),
+            "jac": lambda x: row[None, :],
+        }
