@@ -1,0 +1,204 @@
+"""The objective, part by part, on small formulas whose scores are worked out by hand
+from the formulas documented in fragrance_ai.objective.scalar."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
+from fragrance_ai.objective import ScoringProblem, score
+from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
+from schemas import Brief, Concentration, Family, Material, Role
+
+
+def material(
+    id_: str, family: Family, descriptors: tuple[str, ...], role: Role, **kw: object
+) -> Material:
+    fields: dict[str, object] = {
+        "strength": 1.0,
+        "cost_per_kg": 10.0,
+        "substantivity_h": 10.0,
+        "natural": False,
+        "confidence": "estimate",
+    }
+    fields.update(kw)
+    return Material(id=id_, name=id_, family=family, descriptors=descriptors, role=role, **fields)
+
+
+# "lemon", "fresh" are citrus descriptors and "cedar", "dry" woody ones, so the odour
+# vectors are pure: A is all citrus, B all woody; C is 0.6 + 0.2 floral, 0.2 gourmand.
+A = material("a", Family.CITRUS, ("lemon", "fresh"), Role.TOP, strength=2.0, cost_per_kg=10.0)
+B = material("b", Family.WOODY, ("cedar", "dry"), Role.BASE, cost_per_kg=50.0, ifra_limit_pct=10.0)
+C = material("c", Family.FLORAL, ("jasmine", "sweet"), Role.HEART, cost_per_kg=30.0)
+CATALOG = Catalog((A, B, C))
+HALF_HALF = {"a": 50.0, "b": 50.0}
+
+
+def brief(**kw: object) -> Brief:
+    fields: dict[str, object] = {"family_weights": {Family.CITRUS: 1.0, Family.WOODY: 1.0}}
+    fields.update(kw)
+    return Brief.model_validate(fields)
+
+
+def test_fidelity_is_the_cosine_of_strength_weighted_profile_and_target() -> None:
+    # P = 0.5 * 2 * citrus + 0.5 * 1 * woody = (1, 0.5); T = (0.5, 0.5)
+    expected = (1 * 0.5 + 0.5 * 0.5) / (math.hypot(1, 0.5) * math.hypot(0.5, 0.5))
+    assert score(HALF_HALF, brief(), CATALOG).fidelity == pytest.approx(expected, abs=1e-12)
+
+
+def test_fidelity_mixes_own_family_and_descriptor_families() -> None:
+    # C alone: (floral 0.8, gourmand 0.2) against a pure floral target
+    parts = score({"c": 1.0}, brief(family_weights={Family.FLORAL: 1.0}), CATALOG)
+    assert parts.fidelity == pytest.approx(0.8 / math.hypot(0.8, 0.2), abs=1e-12)
+
+
+def test_pyramid_is_one_minus_the_role_distance_over_200() -> None:
+    # EdP targets top 20, heart 45, base 35; the formula is top 50, heart 0, base 50
+    parts = score(HALF_HALF, brief(concentration=Concentration.EDP), CATALOG)
+    assert parts.pyramid == pytest.approx(1 - (30 + 45 + 15) / 200)
+    on_target = {"a": 20.0, "c": 45.0, "b": 35.0}
+    assert score(on_target, brief(), CATALOG).pyramid == pytest.approx(1.0)
+
+
+def test_ifra_within_the_limit_costs_nothing() -> None:
+    # B at 50% of an EdP (18% concentrate) is 9% of the product, under its 10% limit
+    parts = score(HALF_HALF, brief(), CATALOG)
+    assert parts.ifra == 1.0
+    assert parts.total == pytest.approx(sum(WEIGHTS[k] * getattr(parts, k) for k in WEIGHTS))
+
+
+def test_ifra_breach_is_a_hard_penalty_plus_the_relative_excess() -> None:
+    # In a parfum (25%) B at 50% is 12.5% of the product: excess (12.5 - 10) / 10 = 0.25
+    parts = score(HALF_HALF, brief(concentration=Concentration.PARFUM), CATALOG)
+    assert parts.ifra == pytest.approx(math.exp(-0.25))
+    weighted = sum(WEIGHTS[k] * getattr(parts, k) for k in WEIGHTS)
+    assert parts.total == pytest.approx(weighted - HARD_PENALTY - 0.25)
+    assert parts.total < 0 < score(HALF_HALF, brief(), CATALOG).total
+
+
+def test_cost_is_one_within_budget_and_falls_as_the_squared_ratio_above() -> None:
+    # c = 0.5 * 10 + 0.5 * 50 = 30 per kg
+    assert score(HALF_HALF, brief(budget_per_kg=30.0), CATALOG).cost == 1.0
+    over = score(HALF_HALF, brief(budget_per_kg=20.0), CATALOG).cost
+    assert over == pytest.approx((20 / 30) ** 2)
+
+
+def test_count_is_max_over_n_above_the_maximum() -> None:
+    three = {"a": 40.0, "b": 30.0, "c": 30.0}
+    assert score(three, brief(max_materials=3), CATALOG).count == 1.0
+    assert score(three, brief(max_materials=2), CATALOG).count == pytest.approx(2 / 3)
+
+
+def test_wanted_is_the_share_of_wanted_items_answered() -> None:
+    parts = score(
+        HALF_HALF, brief(wanted_notes=("lemon", "rose"), wanted_materials=("c",)), CATALOG
+    )
+    assert parts.wanted == pytest.approx(1 / 3)  # lemon met by A; rose and C missing
+
+
+@pytest.mark.parametrize(
+    "exclusion",
+    [{"excluded_materials": ("b",)}, {"excluded_notes": ("dry",)}],
+)
+def test_an_excluded_material_zeroes_its_part_and_costs_a_hard_penalty(
+    exclusion: dict[str, object],
+) -> None:
+    parts = score(HALF_HALF, brief(**exclusion), CATALOG)
+    assert parts.excluded == 0.0
+    weighted = sum(WEIGHTS[k] * getattr(parts, k) for k in WEIGHTS)
+    assert parts.total == pytest.approx(weighted - HARD_PENALTY)
+
+
+def test_an_excluded_family_counts_like_an_excluded_material() -> None:
+    only_citrus = brief(family_weights={Family.CITRUS: 1.0}, excluded_families=(Family.WOODY,))
+    assert score(HALF_HALF, only_citrus, CATALOG).excluded == 0.0
+    assert score({"a": 1.0}, only_citrus, CATALOG).excluded == 1.0
+
+
+def test_a_trace_below_the_presence_threshold_is_not_counted() -> None:
+    trace = {"a": 99.96, "b": 0.04}
+    parts = score(trace, brief(excluded_materials=("b",), max_materials=2), CATALOG)
+    assert parts.excluded == 1.0
+    assert score(trace, brief(wanted_materials=("b",)), CATALOG).wanted == 0.0
+
+
+def test_the_score_does_not_depend_on_the_scale_of_the_percentages() -> None:
+    b = brief(budget_per_kg=20.0, concentration=Concentration.PARFUM, wanted_notes=("lemon",))
+    assert score({"a": 1.0, "b": 1.0}, b, CATALOG) == score(HALF_HALF, b, CATALOG)
+    assert score({"a": 3, "c": 1}, b, CATALOG) == score({"a": 75.0, "c": 25.0}, b, CATALOG)
+
+
+def test_an_empty_formula_is_rejected_with_a_message() -> None:
+    with pytest.raises(ValueError, match="positive percentage"):
+        score({"a": 0.0}, brief(), CATALOG)
+
+
+# --- batch against scalar ---------------------------------------------------------
+
+FULL = load_catalog()
+NOTES = sorted(DESCRIPTOR_FAMILY)
+PARTS = ("fidelity", "pyramid", "ifra", "cost", "count", "wanted", "excluded", "total")
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> tuple[Brief, list[Material], np.ndarray]:
+    ids = [m.id for m in FULL]
+    chosen = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=12, unique=True))
+    wanted_families = draw(
+        st.lists(st.sampled_from(list(Family)), min_size=1, max_size=3, unique=True)
+    )
+    weights = draw(
+        st.lists(st.floats(0.1, 5.0), min_size=len(wanted_families), max_size=len(wanted_families))
+    )
+    others = [f for f in Family if f not in wanted_families]
+    excluded_ids = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    wanted_ids = draw(
+        st.lists(
+            st.sampled_from([i for i in ids if i not in excluded_ids] or ids),
+            max_size=2,
+            unique=True,
+        )
+    )
+    excluded_notes = draw(st.lists(st.sampled_from(NOTES), max_size=2, unique=True))
+    wanted_notes = draw(
+        st.lists(
+            st.sampled_from([n for n in NOTES if n not in excluded_notes]), max_size=2, unique=True
+        )
+    )
+    brief = Brief(
+        family_weights=dict(zip(wanted_families, weights, strict=True)),
+        wanted_notes=tuple(wanted_notes),
+        wanted_materials=tuple(i for i in wanted_ids if i not in excluded_ids),
+        excluded_materials=tuple(excluded_ids),
+        excluded_families=tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))),
+        excluded_notes=tuple(excluded_notes),
+        concentration=draw(st.sampled_from(list(Concentration))),
+        budget_per_kg=draw(st.none() | st.floats(5.0, 300.0)),
+        max_materials=draw(st.integers(2, 12)),
+    )
+    # whole-number percentages keep every share exactly equal in both versions, so the
+    # presence threshold cannot tip one way in one version and the other in the other
+    rows = draw(st.integers(1, 6))
+    percents = draw(
+        st.lists(
+            st.lists(st.integers(0, 100), min_size=len(chosen), max_size=len(chosen)).filter(any),
+            min_size=rows,
+            max_size=rows,
+        )
+    )
+    return brief, [FULL.get(i) for i in chosen], np.array(percents, dtype=float)
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_batch_and_scalar_scores_agree(problem: tuple[Brief, list[Material], np.ndarray]) -> None:
+    brief, materials, percents = problem
+    batch = ScoringProblem.compile(brief, materials).score_batch(percents)
+    for row, p in enumerate(percents):
+        scalar = score({m.id: float(q) for m, q in zip(materials, p, strict=True)}, brief, FULL)
+        for part in PARTS:
+            assert getattr(batch, part)[row] == pytest.approx(getattr(scalar, part), abs=1e-6), part
+        assert bool(batch.compliant[row]) == (scalar.ifra == 1.0)
