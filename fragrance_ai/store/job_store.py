@@ -1,0 +1,37 @@
+"""``JobStore``: every query the system makes, over one asyncpg pool."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from fragrance_ai.store.cache import CacheQueries
+from fragrance_ai.store.events import EventQueries
+from fragrance_ai.store.jobs import JobQueries
+from fragrance_ai.store.leases import LeaseQueries
+from fragrance_ai.store.notify import Notifier
+from fragrance_ai.store.outbox import OutboxQueries
+
+
+class JobStore(JobQueries, EventQueries, OutboxQueries, LeaseQueries, CacheQueries):
+    """Jobs, their events, the outbox, leases and the LLM cache.
+
+    The store does not own the pool: whoever opened it (``open_pool``) closes it.
+    """
+
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self._pool
+
+    def notifier(self) -> Notifier:
+        """A ``Notifier`` on this store's pool; start it (``async with``) before watching."""
+        return Notifier(self._pool)
+
+    async def ping(self) -> bool:
+        """Whether the database answers, for readiness checks."""
+        try:
+            return bool(await self._pool.fetchval("SELECT true", timeout=2.0))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False

@@ -1,0 +1,155 @@
+"""Job rows: created with their outbox messages, read as ``JobView``, moved forward only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from pydantic import BaseModel
+
+from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
+from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
+from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
+
+ADVANCE_FIELDS = frozenset({"brief", "formula", "error"})
+
+# The stage a job leaves finishes now, the stage it enters starts now. In SET, a bare
+# column names the row before the update, so `status` here is the state being left.
+_ADVANCE = """
+UPDATE jobs SET
+    status = $2::text,
+    updated_at = now(),
+    interpreting_started_at = CASE WHEN $2::text = 'interpreting' THEN now()
+                                   ELSE interpreting_started_at END,
+    interpreting_finished_at = CASE WHEN status = 'interpreting' THEN now()
+                                    ELSE interpreting_finished_at END,
+    optimising_started_at = CASE WHEN $2::text = 'optimising' THEN now()
+                                 ELSE optimising_started_at END,
+    optimising_finished_at = CASE WHEN status = 'optimising' THEN now()
+                                  ELSE optimising_finished_at END,
+    finished_at = CASE WHEN $4::boolean THEN now() ELSE finished_at END,
+    brief = COALESCE($5, brief),
+    formula = COALESCE($6, formula),
+    error = COALESCE($7, error)
+WHERE id = $1 AND status = ANY($3::text[])
+"""
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+def job_view(row: asyncpg.Record) -> JobView:
+    return JobView(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        finished_at=row["finished_at"],
+        interpreting=StageTiming(
+            started_at=row["interpreting_started_at"],
+            finished_at=row["interpreting_finished_at"],
+        ),
+        optimising=StageTiming(
+            started_at=row["optimising_started_at"], finished_at=row["optimising_finished_at"]
+        ),
+        brief_text=row["brief_text"],
+        options=row["options"],
+        brief=row["brief"],
+        formula=row["formula"],
+        error=row["error"],
+        attempts=row["attempts"],
+        correlation_id=row["correlation_id"],
+    )
+
+
+class JobQueries:
+    _pool: asyncpg.Pool
+
+    async def create_job(
+        self,
+        kind: JobKind,
+        brief_text: str,
+        options: Mapping[str, Any] | BaseModel | None = None,
+        correlation_id: str | None = None,
+        outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        job_id: UUID | None = None,
+    ) -> UUID:
+        """Store a queued job and its outbox messages in one transaction.
+
+        Pass ``job_id`` when the messages must name the job; otherwise one is made.
+        """
+        job_id = job_id or uuid4()
+        async with self._pool.acquire() as conn, conn.transaction():
+            try:
+                await conn.execute(
+                    "INSERT INTO jobs (id, kind, brief_text, options, correlation_id)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    job_id,
+                    JobKind(kind).value,
+                    brief_text,
+                    _as_json(options) or {},
+                    correlation_id,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise DuplicateJobError(job_id) from exc
+            await insert_outbox(conn, outbox_messages)
+        return job_id
+
+    async def get_job(self, job_id: UUID) -> JobView:
+        row = await self._pool.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
+        if row is None:
+            raise JobNotFoundError(job_id)
+        return job_view(row)
+
+    async def advance(self, job_id: UUID, to_status: JobStatus, **fields: Any) -> bool:
+        """Move a job forward and set ``brief``, ``formula`` or ``error`` with it.
+
+        A move the state machine forbids (backwards, to itself, out of a terminal state)
+        changes nothing and returns False; the check and the write are one statement, so
+        concurrent moves of one job cannot interleave.
+        """
+        unknown = set(fields) - ADVANCE_FIELDS
+        if unknown:
+            raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
+        target = JobStatus(to_status)
+        result = await self._pool.execute(
+            _ADVANCE,
+            job_id,
+            target.value,
+            [status.value for status in sources_of(target)],
+            target.is_terminal,
+            _as_json(fields.get("brief")),
+            _as_json(fields.get("formula")),
+            fields.get("error"),
+        )
+        if result == "UPDATE 1":
+            return True
+        if not await self._pool.fetchval("SELECT true FROM jobs WHERE id = $1", job_id):
+            raise JobNotFoundError(job_id)
+        return False
+
+    async def bump_attempts(self, job_id: UUID) -> int:
+        """Count one more processing attempt; return the new count."""
+        attempts = await self._pool.fetchval(
+            "UPDATE jobs SET attempts = attempts + 1, updated_at = now()"
+            " WHERE id = $1 RETURNING attempts",
+            job_id,
+        )
+        if attempts is None:
+            raise JobNotFoundError(job_id)
+        return int(attempts)
+
+    async def unfinished_jobs(self) -> list[JobView]:
+        """Jobs not yet in a terminal state, oldest first, to drive again after a restart."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM jobs WHERE status = ANY($1::text[]) ORDER BY created_at, id",
+            [status.value for status in UNFINISHED],
+        )
+        return [job_view(row) for row in rows]

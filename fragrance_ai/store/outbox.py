@@ -1,0 +1,102 @@
+"""The transactional outbox: Kafka messages written with the rows they announce.
+
+A relay claims unsent rows, publishes them and marks them sent. A claim is a short
+lease on the rows (``claimed_until``), taken with ``FOR UPDATE SKIP LOCKED`` so two
+relays never claim the same row; a relay that dies before ``mark_sent`` only delays
+its rows until the claim runs out, after which another relay sends them (at least
+once: consumers are idempotent by ``job_id``). Rows come back in ``id`` order; run one
+relay at a time (a lease) where strict per-key order across relays matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+OUTBOX_CHANNEL = "outbox"
+
+_CLAIM = """
+UPDATE outbox SET claimed_until = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM outbox
+    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+    ORDER BY id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, topic, key, payload, headers, created_at
+"""
+
+
+class OutboxMessage(BaseModel):
+    """A Kafka message to publish once the transaction that wrote it commits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str = Field(min_length=1, description="Kafka topic")
+    key: str | None = Field(default=None, description="Message key, the job id as text")
+    payload: bytes = Field(description="Message value exactly as it will be published")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Kafka headers, e.g. the correlation id"
+    )
+
+    @classmethod
+    def of(
+        cls, topic: str, key: str | None, message: BaseModel, headers: dict[str, str] | None = None
+    ) -> OutboxMessage:
+        """An outbox message whose payload is ``message`` as JSON."""
+        return cls(
+            topic=topic, key=key, payload=message.model_dump_json().encode(), headers=headers or {}
+        )
+
+
+class OutboxRecord(OutboxMessage):
+    """An outbox message as stored, with its id for ``mark_sent``."""
+
+    id: int = Field(description="Outbox row id, increasing in insertion order")
+    created_at: datetime = Field(description="When the message was written")
+
+
+async def insert_outbox(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -> None:
+    """Write ``messages`` on ``conn``, inside the caller's transaction."""
+    if not messages:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, payload, headers) VALUES ($1, $2, $3, $4)",
+        [(m.topic, m.key, m.payload, m.headers) for m in messages],
+    )
+    # Delivered on commit, so a relay that listens wakes only for rows it can see.
+    await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+
+
+class OutboxQueries:
+    _pool: asyncpg.Pool
+
+    async def add_outbox(self, messages: Sequence[OutboxMessage]) -> None:
+        """Write messages that belong to no other row."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await insert_outbox(conn, messages)
+
+    async def claim_unsent(self, limit: int = 100, claim_s: float = 30.0) -> list[OutboxRecord]:
+        """Claim up to ``limit`` unsent messages for ``claim_s`` seconds, oldest first."""
+        rows = await self._pool.fetch(_CLAIM, limit, claim_s)
+        return sorted((OutboxRecord(**dict(row)) for row in rows), key=lambda r: r.id)
+
+    async def mark_sent(self, ids: Sequence[int]) -> None:
+        await self._pool.execute(
+            "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", list(ids)
+        )
+
+    async def release_claims(self, ids: Sequence[int]) -> None:
+        """Give claimed messages back at once, e.g. when the broker refused them."""
+        await self._pool.execute(
+            "UPDATE outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[]) AND sent_at IS NULL",
+            list(ids),
+        )
+
+    async def unsent_count(self) -> int:
+        count = await self._pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        return int(count)
