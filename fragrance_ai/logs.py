@@ -1,0 +1,104 @@
+"""structlog for the whole process: readable console lines or one JSON object per line.
+
+Our own loggers and the standard-library ones of aiokafka, aiohttp.access and faststream
+go through the same processors, so every line carries the ``job_id`` and
+``correlation_id`` bound in the current context (contextvars, merged first).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import orjson
+import structlog
+from structlog.typing import Processor
+
+LogFormat = Literal["console", "json"]
+JOB_KEYS = ("job_id", "correlation_id")
+_HANDLER_NAME = "fragrance_ai"
+
+
+def _orjson_text(obj: Any, **_: Any) -> str:
+    # Logging handlers write text; orjson returns bytes.
+    return orjson.dumps(obj, default=str).decode()
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def _renderer(fmt: LogFormat) -> list[Processor]:
+    if fmt == "json":
+        return [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(serializer=_orjson_text),
+        ]
+    if fmt == "console":
+        return [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    raise ValueError(f"log format must be 'console' or 'json', not {fmt!r}")
+
+
+def configure_logging(level: str = "INFO", fmt: LogFormat = "console") -> None:
+    """Route structlog and the standard library through one handler on stderr."""
+    numeric_level = logging.getLevelName(level.upper())
+    if not isinstance(numeric_level, int):
+        raise ValueError(f"log level must be one of DEBUG, INFO, WARNING, ERROR, not {level!r}")
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(fmt)],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def bind_job_context(job_id: str | None = None, correlation_id: str | None = None) -> None:
+    """Attach ``job_id``/``correlation_id`` to every log line of the current task."""
+    values = {"job_id": job_id, "correlation_id": correlation_id}
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
+
+
+def clear_job_context() -> None:
+    structlog.contextvars.unbind_contextvars(*JOB_KEYS)
+
+
+@contextmanager
+def job_context(job_id: str | None = None, correlation_id: str | None = None) -> Iterator[None]:
+    """Bind the job keys for a block and restore what was bound before."""
+    values = {"job_id": job_id, "correlation_id": correlation_id}
+    with structlog.contextvars.bound_contextvars(
+        **{k: v for k, v in values.items() if v is not None}
+    ):
+        yield
+
+
+def current_job_context() -> dict[str, str]:
+    """The job keys bound right now (a publisher copies them into message headers)."""
+    bound = structlog.contextvars.get_contextvars()
+    return {key: str(bound[key]) for key in JOB_KEYS if bound.get(key) is not None}

@@ -1,0 +1,116 @@
+"""Logging: job keys on every line, JSON that parses, library loggers rendered alike."""
+
+import logging
+from collections.abc import Iterator
+
+import orjson
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from fragrance_ai.logs import (
+    bind_job_context,
+    clear_job_context,
+    configure_logging,
+    current_job_context,
+    job_context,
+)
+
+
+@pytest.fixture(autouse=True)
+def reset_logging() -> Iterator[None]:
+    root_level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(root_level)
+    clear_job_context()
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == "fragrance_ai"]:
+        root.removeHandler(handler)
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_events_are_captured_with_their_fields() -> None:
+    configure_logging("INFO", "console")
+    with capture_logs() as logs:
+        structlog.get_logger("test").info("formula_optimized", score=0.91)
+    assert logs == [{"event": "formula_optimized", "score": 0.91, "log_level": "info"}]
+
+
+def test_json_lines_carry_the_bound_job_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    bind_job_context(job_id="job-1", correlation_id="corr-1")
+    structlog.get_logger("fragrance_ai.test").info("brief_interpreted", family="citrus")
+    [line] = json_lines(capsys.readouterr().err)
+    assert line["event"] == "brief_interpreted"
+    assert line["job_id"] == "job-1"
+    assert line["correlation_id"] == "corr-1"
+    assert line["level"] == "info"
+    assert line["logger"] == "fragrance_ai.test"
+    assert "timestamp" in line
+
+
+def test_library_loggers_are_rendered_as_json_with_job_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", "json")
+    with job_context(job_id="job-2"):
+        logging.getLogger("aiokafka").warning("lost connection to %s", "broker", extra={"node": 1})
+    [line] = json_lines(capsys.readouterr().err)
+    assert line == line | {"event": "lost connection to broker", "logger": "aiokafka"}
+    assert line["job_id"] == "job-2"
+    assert line["node"] == 1
+    assert line["level"] == "warning"
+
+
+def test_exceptions_become_structured_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    try:
+        raise ValueError("budget too low")
+    except ValueError:
+        structlog.get_logger().exception("job_failed")
+    [line] = json_lines(capsys.readouterr().err)
+    assert line["exception"][0]["exc_value"] == "budget too low"  # type: ignore[index]
+
+
+def test_level_filters_debug_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("WARNING", "json")
+    structlog.get_logger().info("quiet")
+    logging.getLogger("faststream").info("quiet too")
+    structlog.get_logger().error("loud")
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == ["loud"]
+
+
+def test_console_lines_are_text_with_the_job_id(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "console")
+    with job_context(job_id="job-3"):
+        structlog.get_logger().info("job_queued")
+    err = capsys.readouterr().err
+    assert "job_queued" in err
+    assert "job_id=job-3" in err
+    assert not err.lstrip().startswith("{")
+
+
+def test_job_context_restores_what_was_bound_before() -> None:
+    bind_job_context(job_id="outer", correlation_id="c-outer")
+    with job_context(job_id="inner"):
+        assert current_job_context() == {"job_id": "inner", "correlation_id": "c-outer"}
+    assert current_job_context() == {"job_id": "outer", "correlation_id": "c-outer"}
+    clear_job_context()
+    assert current_job_context() == {}
+
+
+def test_configuring_twice_keeps_one_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    configure_logging("INFO", "json")
+    structlog.get_logger().info("once")
+    assert len(json_lines(capsys.readouterr().err)) == 1
+
+
+@pytest.mark.parametrize(("level", "fmt"), [("LOUD", "json"), ("INFO", "xml")])
+def test_bad_level_or_format_is_named(level: str, fmt: str) -> None:
+    with pytest.raises(ValueError, match=repr(level if level == "LOUD" else fmt)):
+        configure_logging(level, fmt)  # type: ignore[arg-type]
