@@ -1,48 +1,85 @@
-"""The cheapest compliant formula, by linear programming, to tell a brief that its
-budget cannot be met and what it would take."""
+"""The cheapest compliant formula, by mixed-integer linear programming: it tells a
+brief that its budget cannot be met and what meeting the rest would cost."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.scalar import is_excluded
 from fragrance_ai.optimiser.bounds import lower_bounds, upper_bounds
 from fragrance_ai.optimiser.errors import BudgetTooLowError, NoCandidatesError
 from schemas.brief import Brief
+from schemas.material import Material
+
+BUDGET_MARGIN = 0.005
+"""Kept under the budget so that the formula's cost, rounded to cents, stays within it."""
 
 
-def cheapest_cost_per_kg(brief: Brief, catalog: Catalog) -> float:
-    """Least cost per kg of concentrate over all materials the brief allows, with the
-    percentages summing to 100, within IFRA bounds, and wanted materials present.
+@dataclass(frozen=True)
+class Cheapest:
+    cost_per_kg: float
+    percents: dict[str, float]
 
-    The maximum count is relaxed, so this is a lower bound: no formula that meets
-    the brief's hard constraints can cost less."""
+
+def cheapest_formula(brief: Brief, materials: Sequence[Material]) -> Cheapest | None:
+    """Least cost per kg of concentrate from `materials`, with the percentages summing
+    to 100, within IFRA bounds, wanted materials present and at most max_materials
+    used; None when no such formula exists.
+
+    Variables: K percentages x and K binaries z (material used); x_k <= upper_k z_k."""
+    k = len(materials)
+    upper = upper_bounds(brief, materials)
+    lower = lower_bounds(brief, materials, upper)
+    eye = np.eye(k)
+    constraints = [
+        LinearConstraint(np.hstack([np.ones(k), np.zeros(k)]), 100.0, 100.0),
+        LinearConstraint(np.hstack([np.zeros(k), np.ones(k)]), 0, brief.max_materials),
+        LinearConstraint(np.hstack([eye, -np.diag(upper)]), -np.inf, 0.0),
+    ]
+    costs = np.array([m.cost_per_kg for m in materials]) / 100.0
+    result = milp(
+        c=np.concatenate([costs, np.zeros(k)]),
+        integrality=np.concatenate([np.zeros(k), np.ones(k)]),
+        bounds=Bounds(
+            np.concatenate([lower, (lower > 0).astype(float)]), np.concatenate([upper, np.ones(k)])
+        ),
+        constraints=constraints,
+    )
+    if result.status == 2:
+        return None
+    if not result.success:
+        raise RuntimeError(f"the cheapest-formula programme failed: {result.message}")
+    percents = {m.id: float(x) for m, x in zip(materials, result.x[:k], strict=True) if x > 1e-9}
+    return Cheapest(cost_per_kg=float(result.fun), percents=percents)
+
+
+def cheapest_compliant(brief: Brief, catalog: Catalog) -> Cheapest:
+    """The cheapest formula over every material the brief allows; raises
+    NoCandidatesError when none meets the brief's hard constraints at all."""
     allowed = [m for m in catalog if not is_excluded(m, brief)]
     if not allowed:
         raise NoCandidatesError("the brief's exclusions rule out every material in the catalog")
-    upper = upper_bounds(brief, allowed)
-    lower = lower_bounds(brief, allowed, upper)
-    result = linprog(
-        c=np.array([m.cost_per_kg for m in allowed]) / 100.0,
-        A_eq=np.ones((1, len(allowed))),
-        b_eq=[100.0],
-        bounds=list(zip(lower, upper, strict=True)),
-        method="highs",
-    )
-    if result.status == 2:
+    cheapest = cheapest_formula(brief, allowed)
+    if cheapest is None:
         raise NoCandidatesError(
-            "the materials the brief allows cannot make up 100% of a formula within "
-            "their IFRA limits"
+            f"no {brief.max_materials} of the materials the brief allows can make up 100% "
+            "of a formula within their IFRA limits"
         )
-    if not result.success:
-        raise RuntimeError(f"the cheapest-formula linear programme failed: {result.message}")
-    return float(result.fun)
+    return cheapest
 
 
-def check_budget(brief: Brief, catalog: Catalog) -> None:
-    """Raise BudgetTooLowError, with the cheapest possible cost, when the budget is unreachable."""
-    if brief.budget_per_kg is None:
-        return
-    cheapest = cheapest_cost_per_kg(brief, catalog)
-    if cheapest > brief.budget_per_kg + 1e-9:
-        raise BudgetTooLowError(brief.budget_per_kg, cheapest)
+def cheapest_cost_per_kg(brief: Brief, catalog: Catalog) -> float:
+    return cheapest_compliant(brief, catalog).cost_per_kg
+
+
+def check_feasible(brief: Brief, catalog: Catalog) -> Cheapest:
+    """The cheapest compliant formula; BudgetTooLowError, naming its cost, when even
+    that is over the brief's budget."""
+    cheapest = cheapest_compliant(brief, catalog)
+    budget = brief.budget_per_kg
+    if budget is not None and cheapest.cost_per_kg > budget - BUDGET_MARGIN:
+        raise BudgetTooLowError(budget, cheapest.cost_per_kg)
+    return cheapest

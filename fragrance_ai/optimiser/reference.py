@@ -13,10 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, assemble_formula
 from fragrance_ai.objective.constants import PYRAMID_TARGET, ROLES
-from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.objective.scalar import satisfies
 from fragrance_ai.optimiser.bounds import WANTED_MIN_PERCENT, lower_bounds, upper_bounds
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
-from fragrance_ai.optimiser.cheapest import check_budget
+from fragrance_ai.optimiser.cheapest import (
+    BUDGET_MARGIN,
+    Cheapest,
+    cheapest_formula,
+    check_feasible,
+)
 from fragrance_ai.optimiser.search import Search
 from schemas.brief import Brief
 from schemas.formula import Formula
@@ -48,17 +53,17 @@ def optimise(brief: Brief, catalog: Catalog | None = None) -> OptimisationResult
     Raises a FormulationError subclass when the brief cannot be met, BudgetTooLowError
     (with the cheapest compliant cost) when its budget is out of reach."""
     catalog = catalog or load_catalog()
-    candidates = _with_capacity(select_candidates(brief, catalog), brief, catalog)
-    check_budget(brief, catalog)
-    search = _build_search(brief, candidates)
-    starts = _starts(brief, candidates, search)
+    cheapest = check_feasible(brief, catalog)
+    cost_cap = _cost_cap(brief, cheapest)
+    candidates = _reachable(select_candidates(brief, catalog), brief, catalog, cheapest, cost_cap)
+    search = _build_search(brief, candidates, cost_cap)
+    starts = _starts(brief, candidates)
     best = max((search.climb(s) for s in starts), key=search.total)
     best = _prune(brief, search, best)
     formula = assemble_formula(
         {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0}, brief, catalog
     )
-    if not formula.ifra_compliant or len(formula.lines) > brief.max_materials:
-        raise RuntimeError("the reference optimiser produced a formula outside its constraints")
+    _check(formula, brief)
     return OptimisationResult(
         formula=formula,
         candidates=[m.id for m in candidates],
@@ -67,17 +72,39 @@ def optimise(brief: Brief, catalog: Catalog | None = None) -> OptimisationResult
     )
 
 
-def _with_capacity(candidates: list[Material], brief: Brief, catalog: Catalog) -> list[Material]:
-    """Add the roomiest allowed materials while IFRA bounds keep the set below 100%."""
-    chosen = list(candidates)
-    spare = [m for m in catalog if not is_excluded(m, brief) and m not in chosen]
-    spare.sort(key=lambda m: (-upper_bounds(brief, [m])[0], -relevance(m, brief), m.id))
-    while upper_bounds(brief, chosen).sum() < 100.0 and spare:
-        chosen.append(spare.pop(0))
-    return chosen
+def _cost_cap(brief: Brief, cheapest: Cheapest) -> float | None:
+    """The most the search may spend per kg: the budget, less a margin for rounding
+    where the cheapest formula leaves room for one."""
+    if brief.budget_per_kg is None:
+        return None
+    return max(brief.budget_per_kg - BUDGET_MARGIN, cheapest.cost_per_kg)
 
 
-def _build_search(brief: Brief, candidates: Sequence[Material]) -> Search:
+def _reachable(
+    candidates: list[Material],
+    brief: Brief,
+    catalog: Catalog,
+    cheapest: Cheapest,
+    cost_cap: float | None,
+) -> list[Material]:
+    """The candidates, joined by the materials of the cheapest compliant formula when
+    they cannot on their own fill 100% within IFRA bounds and the budget."""
+    own = cheapest_formula(brief, candidates)
+    if own is not None and (cost_cap is None or own.cost_per_kg <= cost_cap):
+        return candidates
+    ids = {m.id for m in candidates} | set(cheapest.percents)
+    return [m for m in catalog if m.id in ids]
+
+
+def _check(formula: Formula, brief: Brief) -> None:
+    within_budget = (
+        brief.budget_per_kg is None or formula.cost_per_kg_concentrate <= brief.budget_per_kg + 0.01
+    )
+    if not (formula.ifra_compliant and within_budget and len(formula.lines) <= brief.max_materials):
+        raise RuntimeError("the reference optimiser produced a formula outside its constraints")
+
+
+def _build_search(brief: Brief, candidates: Sequence[Material], cost_cap: float | None) -> Search:
     upper = upper_bounds(brief, candidates)
     groups = [
         np.array([k for k, m in enumerate(candidates) if satisfies(m, note)])
@@ -89,10 +116,11 @@ def _build_search(brief: Brief, candidates: Sequence[Material]) -> Search:
         upper=upper,
         note_groups=[g for g in groups if len(g)],
         note_min=WANTED_MIN_PERCENT,
+        cost_cap=cost_cap,
     )
 
 
-def _starts(brief: Brief, candidates: Sequence[Material], search: Search) -> list[np.ndarray]:
+def _starts(brief: Brief, candidates: Sequence[Material]) -> list[np.ndarray]:
     """The pyramid target split evenly within each role, relevance-weighted, uniform,
     then a few seeded random points: the same starts for the same brief every time."""
     target = PYRAMID_TARGET[brief.concentration]

@@ -1,8 +1,9 @@
 """SLSQP over the percentages of one candidate set, scored by the batch objective.
 
-Inside the bounds the IFRA, excluded and count parts of the objective are constant
-and the wanted parts are held by constraints, so the search climbs the continuous
-parts (fidelity, pyramid, cost); formulas are compared on the full total.
+Inside the bounds the IFRA, excluded and count parts of the objective are constant,
+the wanted parts are held by constraints and the budget is a linear constraint, so
+the search climbs the continuous parts (fidelity, pyramid, cost); formulas are
+compared on the full total.
 """
 
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ class Search:
     upper: np.ndarray
     note_groups: Sequence[np.ndarray]  # per wanted note: indices of candidates carrying it
     note_min: float
+    cost_cap: float | None  # most cost per kg of concentrate; None: no budget
     evaluations: int = field(default=0)
 
     def total(self, x: np.ndarray) -> float:
@@ -72,6 +74,7 @@ class Search:
                 "jac": lambda x: np.ones((1, len(x))),
             },
             *(self._note_constraint(group, upper) for group in self.note_groups),
+            *self._budget_constraint(),
         ]
         result = minimize(
             self._loss_and_grad,
@@ -93,3 +96,16 @@ class Search:
             "fun": lambda x: np.array([row @ x - least]),
             "jac": lambda x: row[None, :],
         }
+
+    def _budget_constraint(self) -> list[dict[str, object]]:
+        if self.cost_cap is None:
+            return []
+        row = self.problem.costs / 100.0
+        cap = self.cost_cap
+        return [
+            {
+                "type": "ineq",
+                "fun": lambda x: np.array([cap - row @ x]),
+                "jac": lambda x: -row[None, :],
+            }
+        ]

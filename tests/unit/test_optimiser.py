@@ -1,0 +1,202 @@
+"""The reference optimiser: its formulas keep every hard constraint, it is
+deterministic, it beats random formulas, and it says why a brief cannot be met."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
+from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.objective.constants import DILUTION_PERCENT
+from fragrance_ai.objective.scalar import is_excluded
+from fragrance_ai.optimiser import (
+    BudgetTooLowError,
+    ContradictoryBriefError,
+    FormulationError,
+    NoCandidatesError,
+    UnknownMaterialError,
+    optimise,
+    select_candidates,
+)
+from fragrance_ai.optimiser.bounds import upper_bounds
+from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
+from fragrance_ai.optimiser.search import project
+from schemas import Brief, Concentration, Family, Material, Role
+
+CATALOG = load_catalog()
+NOTES = sorted(DESCRIPTOR_FAMILY)
+
+
+@st.composite
+def briefs(draw: st.DrawFn) -> Brief:
+    families = draw(st.lists(st.sampled_from(list(Family)), min_size=1, max_size=3, unique=True))
+    others = [f for f in Family if f not in families]
+    ids = [m.id for m in CATALOG]
+    excluded_ids = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    wanted_ids = draw(
+        st.lists(st.sampled_from([i for i in ids if i not in excluded_ids]), max_size=1)
+    )
+    excluded_notes = draw(st.lists(st.sampled_from(NOTES), max_size=2, unique=True))
+    free_notes = [n for n in NOTES if n not in excluded_notes]
+    return Brief(
+        family_weights={f: draw(st.floats(0.2, 3.0)) for f in families},
+        wanted_notes=tuple(draw(st.lists(st.sampled_from(free_notes), max_size=1))),
+        wanted_materials=tuple(wanted_ids),
+        excluded_materials=tuple(excluded_ids),
+        excluded_families=tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))),
+        excluded_notes=tuple(excluded_notes),
+        concentration=draw(st.sampled_from(list(Concentration))),
+        budget_per_kg=draw(st.none() | st.floats(10.0, 150.0)),
+        max_materials=draw(st.integers(2, 14)),
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(briefs())
+def test_every_formula_keeps_the_hard_constraints(brief: Brief) -> None:
+    try:
+        result = optimise(brief)
+    except BudgetTooLowError as error:
+        assert error.cheapest_per_kg > error.budget_per_kg == brief.budget_per_kg
+        return
+    except (ContradictoryBriefError, NoCandidatesError):
+        return  # exclusions or IFRA leave a wanted item impossible: a correct refusal
+    formula = result.formula
+    assert abs(sum(line.percent for line in formula.lines) - 100.0) <= 0.01
+    assert len(formula.lines) <= brief.max_materials
+    dilution = DILUTION_PERCENT[brief.concentration]
+    for line in formula.lines:
+        material = CATALOG.get(line.material_id)
+        assert not is_excluded(material, brief)
+        if material.ifra_limit_pct is not None:
+            assert line.percent * dilution / 100.0 <= material.ifra_limit_pct
+    assert formula.ifra_compliant
+    if brief.budget_per_kg is not None:
+        assert formula.cost_per_kg_concentrate <= brief.budget_per_kg
+    present = {line.material_id for line in formula.lines}
+    assert set(brief.wanted_materials) <= present
+    assert result.objective == formula.score.total
+
+
+def test_the_same_brief_gives_the_same_formula() -> None:
+    brief = Brief(
+        family_weights={Family.CITRUS: 0.6, Family.WOODY: 0.4},
+        budget_per_kg=40.0,
+        concentration=Concentration.EDT,
+    )
+    first, second = optimise(brief), optimise(brief)
+    assert first.formula == second.formula
+    assert first.evaluations == second.evaluations
+
+
+def test_the_optimum_beats_random_formulas_on_the_same_candidates() -> None:
+    brief = Brief(
+        family_weights={Family.FLORAL: 0.5, Family.MUSK: 0.3, Family.WOODY: 0.2},
+        wanted_notes=("rose",),
+        budget_per_kg=60.0,
+        max_materials=8,
+    )
+    result = optimise(brief)
+    candidates = [CATALOG.get(i) for i in result.candidates]
+    upper = upper_bounds(brief, candidates)
+    rng = np.random.default_rng(7)
+    random = [
+        project(100.0 * rng.dirichlet(np.ones(len(candidates))), np.zeros(len(upper)), upper)
+        for _ in range(1000)
+    ]
+    best_random = ScoringProblem.compile(brief, candidates).score_batch(np.array(random)).total
+    assert result.objective >= best_random.max()
+
+
+def test_candidates_honour_the_brief() -> None:
+    brief = Brief(
+        family_weights={Family.WOODY: 1.0},
+        wanted_notes=("vanilla",),
+        excluded_families=(Family.MUSK,),
+        max_materials=5,
+    )
+    chosen = select_candidates(brief, CATALOG)
+    assert len(chosen) == 5
+    assert any("vanilla" in m.descriptors for m in chosen)
+    assert {m.role for m in chosen} == set(Role)
+    assert not any(is_excluded(m, brief) for m in chosen)
+    assert select_candidates(brief, CATALOG) == chosen
+
+
+# --- briefs that cannot be met, on a catalog small enough to work out by hand ------
+
+
+def material(id_: str, family: Family, role: Role, cost: float, limit: float | None) -> Material:
+    descriptors = {Family.CITRUS: ("lemon", "fresh"), Family.WOODY: ("cedar", "dry")}[family]
+    return Material(
+        id=id_,
+        name=id_,
+        family=family,
+        descriptors=descriptors,
+        role=role,
+        substantivity_h=10.0,
+        strength=3.0,
+        ifra_limit_pct=limit,
+        cost_per_kg=cost,
+        natural=False,
+        confidence="estimate",
+    )
+
+
+# In an EdP (18% concentrate) the 0.9% limit caps cheap_citrus at 5% of the concentrate,
+# so the cheapest compliant formula is 5% at $5 and 95% at $20: $19.25 per kg.
+SMALL = Catalog(
+    (
+        material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0, 0.9),
+        material("cedar", Family.WOODY, Role.BASE, 20.0, None),
+        material("dear_citrus", Family.CITRUS, Role.TOP, 40.0, None),
+    )
+)
+
+
+def test_an_unreachable_budget_says_what_the_cheapest_formula_costs() -> None:
+    brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=10.0)
+    assert cheapest_cost_per_kg(brief, SMALL) == pytest.approx(19.25, abs=1e-3)
+    with pytest.raises(BudgetTooLowError) as caught:
+        optimise(brief, SMALL)
+    assert str(caught.value) == (
+        "no compliant formula costs under $10.00/kg: "
+        "the cheapest meeting the brief's constraints costs $19.25/kg"
+    )
+
+
+def test_a_reachable_budget_is_met() -> None:
+    brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=20.0)
+    result = optimise(brief, SMALL)
+    assert result.formula.cost_per_kg_concentrate <= 20.0
+    assert result.formula.ifra_compliant
+
+
+def test_an_unknown_material_is_named() -> None:
+    brief = Brief(family_weights={Family.CITRUS: 1.0}, wanted_materials=("unobtainium",))
+    with pytest.raises(UnknownMaterialError, match="unobtainium"):
+        optimise(brief, SMALL)
+
+
+def test_exclusions_that_leave_nothing_are_refused() -> None:
+    brief = Brief(family_weights={Family.CITRUS: 1.0}, excluded_notes=("fresh", "dry"))
+    with pytest.raises(NoCandidatesError, match="every material"):
+        optimise(brief, SMALL)
+
+
+def test_a_wanted_material_ruled_out_by_its_family_is_a_contradiction() -> None:
+    brief = Brief(
+        family_weights={Family.CITRUS: 1.0},
+        wanted_materials=("cedar",),
+        excluded_families=(Family.WOODY,),
+    )
+    with pytest.raises(ContradictoryBriefError, match="cedar"):
+        optimise(brief, SMALL)
+
+
+def test_ifra_limits_that_cannot_fill_a_formula_are_refused() -> None:
+    only_restricted = Catalog((material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0, 0.9),))
+    brief = Brief(family_weights={Family.CITRUS: 1.0})
+    with pytest.raises(FormulationError, match="IFRA"):
+        optimise(brief, only_restricted)
