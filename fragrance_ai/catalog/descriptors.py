@@ -2,61 +2,34 @@
 
 Every descriptor of a catalog row must be listed here: the objective uses the
 families of a material's descriptors to shade its odour profile, and the brief
-interpreter reads the same words as wanted or excluded notes.
+interpreter reads the same words as wanted or excluded notes. The words are the
+ones a perfumer writes in a brief: single lowercase words, hyphenated when two.
 """
 
 from schemas.material import Family
 
+_WORDS_BY_FAMILY: dict[Family, str] = {
+    Family.CITRUS: "bergamot lemon orange fresh mandarin grapefruit lime neroli petitgrain"
+    " yuzu zesty verbena",
+    Family.AROMATIC: "lavender herbal mint basil rosemary sage thyme camphor juniper fougere",
+    Family.GREEN: "green leafy grassy galbanum violet-leaf cucumber fig tea",
+    Family.FLORAL: "jasmine rose floral transparent violet tuberose ylang lily muguet magnolia"
+    " orange-blossom peony freesia geranium lilac honeysuckle osmanthus hyacinth carnation"
+    " gardenia",
+    Family.FRUITY: "fruity juicy peach apricot apple pear plum cherry blackcurrant cassis"
+    " raspberry strawberry berry pineapple coconut melon rhubarb",
+    Family.SPICY: "spicy pepper pink-pepper cinnamon clove cardamom saffron ginger nutmeg cumin"
+    " coriander anise",
+    Family.WOODY: "woody cedar vetiver sandalwood patchouli oud guaiac pine moss dry smoky earthy",
+    Family.AMBER: "amber ambergris warm labdanum benzoin balsamic resinous incense myrrh tobacco",
+    Family.MUSK: "musky clean soft skin ambrette",
+    Family.GOURMAND: "vanilla sweet tonka hay honey caramel chocolate coffee almond creamy milky",
+    Family.LEATHER: "leather suede animalic indolic birch",
+    Family.AQUATIC: "marine sea salty ozonic watery rain mineral",
+    Family.POWDERY: "powdery iris orris heliotrope mimosa",
+    Family.ALDEHYDIC: "aldehydic waxy soapy metallic",
+}
+
 DESCRIPTOR_FAMILY: dict[str, Family] = {
-    # citrus
-    "bergamot": Family.CITRUS,
-    "lemon": Family.CITRUS,
-    "orange": Family.CITRUS,
-    "fresh": Family.CITRUS,
-    # aromatic
-    "lavender": Family.AROMATIC,
-    "herbal": Family.AROMATIC,
-    # green
-    "green": Family.GREEN,
-    "leafy": Family.GREEN,
-    # floral
-    "jasmine": Family.FLORAL,
-    "rose": Family.FLORAL,
-    "floral": Family.FLORAL,
-    "transparent": Family.FLORAL,
-    # fruity
-    "fruity": Family.FRUITY,
-    # spicy
-    "spicy": Family.SPICY,
-    # woody
-    "woody": Family.WOODY,
-    "cedar": Family.WOODY,
-    "vetiver": Family.WOODY,
-    "dry": Family.WOODY,
-    "smoky": Family.WOODY,
-    "earthy": Family.WOODY,
-    # amber
-    "amber": Family.AMBER,
-    "ambergris": Family.AMBER,
-    "warm": Family.AMBER,
-    # musk
-    "musky": Family.MUSK,
-    "clean": Family.MUSK,
-    "soft": Family.MUSK,
-    # gourmand
-    "vanilla": Family.GOURMAND,
-    "sweet": Family.GOURMAND,
-    "tonka": Family.GOURMAND,
-    "hay": Family.GOURMAND,
-    # leather
-    "leather": Family.LEATHER,
-    "animalic": Family.LEATHER,
-    # aquatic
-    "marine": Family.AQUATIC,
-    "ozonic": Family.AQUATIC,
-    # powdery
-    "powdery": Family.POWDERY,
-    # aldehydic
-    "aldehydic": Family.ALDEHYDIC,
-    "waxy": Family.ALDEHYDIC,
+    word: family for family, words in _WORDS_BY_FAMILY.items() for word in words.split()
 }
