@@ -212,15 +212,15 @@ async def test_an_event_for_an_unknown_job_is_refused(store):
 
 async def test_a_watcher_wakes_for_its_own_job_only(store):
     mine, other = await new_job(store), await new_job(store)
-    async with store.notifier() as notifier:
-        async with (
-            notifier.watch(JOB_EVENTS_CHANNEL, str(mine)) as wake_mine,
-            notifier.watch(JOB_EVENTS_CHANNEL, str(other)) as wake_other,
-        ):
-            await store.append_event(mine, "p", {}, "k1")
-            assert await wake_mine.wait(timeout_s=5.0)
-            assert not await wake_other.wait(timeout_s=0.2)
-            assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed
+    async with (
+        store.notifier() as notifier,
+        notifier.watch(JOB_EVENTS_CHANNEL, str(mine)) as wake_mine,
+        notifier.watch(JOB_EVENTS_CHANNEL, str(other)) as wake_other,
+    ):
+        await store.append_event(mine, "p", {}, "k1")
+        assert await wake_mine.wait(timeout_s=5.0)
+        assert not await wake_other.wait(timeout_s=0.2)
+        assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed
 
 
 # --- outbox claims ----------------------------------------------------------------------
