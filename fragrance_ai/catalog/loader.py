@@ -68,45 +68,86 @@ class Catalog:
         return [self.get(i) for i in ids]
 
 
-def _parse_row(row: dict[str, str], line: int) -> Material:
-    material_id = row.get("id") or f"<line {line}>"
-    raw: dict[str, object] = {k: (v.strip() if v else "") for k, v in row.items()}
+def _fail(line: int, material_id: str, field_name: str, problem: str) -> CatalogError:
+    return CatalogError(f"catalog line {line} ({material_id}): field {field_name}: {problem}")
+
+
+def _cas_check_digit_ok(cas: str) -> bool:
+    """CAS numbers end in a check digit: the other digits, weighted 1, 2, 3... from
+    the right, summed modulo 10. It catches most mistyped numbers."""
+    digits = cas.replace("-", "")
+    weighted = sum(i * int(d) for i, d in enumerate(reversed(digits[:-1]), start=1))
+    return weighted % 10 == int(digits[-1])
+
+
+def _check_descriptors(material: Material, line: int) -> None:
+    unknown = [d for d in material.descriptors if d not in DESCRIPTOR_FAMILY]
+    if unknown:
+        problem = f"unknown descriptor(s) {', '.join(unknown)}; add them to DESCRIPTOR_FAMILY"
+        raise _fail(line, material.id, "descriptors", problem)
+    if len(set(material.descriptors)) != len(material.descriptors):
+        raise _fail(line, material.id, "descriptors", "a descriptor is repeated")
+
+
+def _parse_row(row: dict[str | None, str | list[str] | None], line: int) -> Material:
+    material_id = str(row.get("id") or "").strip() or "no id"
+    if None in row:
+        raise _fail(line, material_id, "row", f"more than the {len(COLUMNS)} columns")
+    raw: dict[str, object] = {str(k): str(v or "").strip() for k, v in row.items()}
     raw["cas"] = raw["cas"] or None
     raw["ifra_limit_pct"] = raw["ifra_limit_pct"] or None
     raw["descriptors"] = tuple(d.strip() for d in str(raw["descriptors"]).split(";") if d.strip())
     natural = str(raw["natural"]).lower()
     if natural not in ("true", "false"):
-        raise CatalogError(f"catalog line {line} ({material_id}): natural must be true or false")
+        raise _fail(line, material_id, "natural", f"must be true or false, got {natural!r}")
     raw["natural"] = natural == "true"
     try:
         material = Material.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "row"
-        raise CatalogError(
-            f"catalog line {line} ({material_id}): field {where}: {first['msg']}"
-        ) from None
-    unknown = [d for d in material.descriptors if d not in DESCRIPTOR_FAMILY]
-    if unknown:
-        raise CatalogError(
-            f"catalog line {line} ({material_id}): field descriptors: "
-            f"unknown descriptor(s) {', '.join(unknown)}"
-        )
+        raise _fail(line, material_id, where, f"{first['msg']}, got {first['input']!r}") from None
+    if material.cas is not None and not _cas_check_digit_ok(material.cas):
+        raise _fail(line, material.id, "cas", f"{material.cas} fails the CAS check digit")
+    _check_descriptors(material, line)
     return material
 
 
+def _check_header(fieldnames: Sequence[str] | None, source: str) -> None:
+    header = tuple(fieldnames or ())
+    if header == COLUMNS:
+        return
+    missing = [c for c in COLUMNS if c not in header]
+    unexpected = [c for c in header if c not in COLUMNS]
+    detail = f"missing {', '.join(missing) or 'none'}; unexpected {', '.join(unexpected) or 'none'}"
+    raise CatalogError(
+        f"{source} line 1 (header): must be {','.join(COLUMNS)} in this order; {detail}"
+    )
+
+
+def _read_rows(reader: "csv.DictReader[str]", source: str) -> list[Material]:
+    _check_header(reader.fieldnames, source)
+    first_line: dict[str, int] = {}
+    materials: list[Material] = []
+    for row in reader:
+        material = _parse_row(row, reader.line_num)
+        if material.id in first_line:
+            problem = f"duplicate of line {first_line[material.id]}"
+            raise _fail(reader.line_num, material.id, "id", problem)
+        first_line[material.id] = reader.line_num
+        materials.append(material)
+    return materials
+
+
 def parse_catalog(path: Path) -> Catalog:
-    """Read and validate a catalog CSV; raise CatalogError naming the bad row and field."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise CatalogError(f"{path.name}: header must be {','.join(COLUMNS)}")
-        materials = [_parse_row(row, reader.line_num) for row in reader]
-    seen: set[str] = set()
-    for m in materials:
-        if m.id in seen:
-            raise CatalogError(f"{path.name}: id {m.id!r} appears twice")
-        seen.add(m.id)
+    """Read and validate a catalog CSV; raise CatalogError naming the bad line, id and field."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            materials = _read_rows(csv.DictReader(handle), path.name)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc}") from None
+    if not materials:
+        raise CatalogError(f"{path.name}: the catalog has no materials")
     return Catalog(tuple(materials))
 
 
