@@ -1,0 +1,106 @@
+"""What the found phrases say, field by field, before conflicts are settled."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from fragrance_ai.interpreter import lexicon as lx
+from fragrance_ai.interpreter.terms import Kind, Match
+from fragrance_ai.interpreter.text import surface
+from schemas.brief import Concentration, Gender, Season
+from schemas.material import Family
+
+# Relative pull of each kind of word on the target profile: naming a family
+# says more than naming one of its notes or materials, and placing a note in
+# the pyramid ("vetiver base") makes it count as its family; mood words hint.
+FAMILY_WEIGHT = 1.0
+STRUCTURAL_WEIGHT = 1.2
+NOTE_WEIGHT = 0.5
+MATERIAL_WEIGHT = 0.5
+MOOD_WEIGHT = 0.6
+STYLE_EXCLUDES_FROM_SHARE = 0.5  # "no fougere" excludes the families that make half of it
+
+
+@dataclass
+class Draft:
+    """Every reading of the text, with the words behind it, in text order."""
+
+    hard: dict[Family, float] = field(default_factory=dict)
+    soft: dict[Family, float] = field(default_factory=dict)
+    wanted_by: dict[Family, list[str]] = field(default_factory=dict)
+    wanted_notes: dict[str, str] = field(default_factory=dict)
+    wanted_materials: dict[str, str] = field(default_factory=dict)
+    excluded_families: dict[Family, str] = field(default_factory=dict)
+    excluded_notes: dict[str, str] = field(default_factory=dict)
+    excluded_materials: dict[str, str] = field(default_factory=dict)
+    seasons: list[tuple[Season, str]] = field(default_factory=list)
+    genders: list[tuple[Gender, str]] = field(default_factory=list)
+    concentrations: list[tuple[Concentration, str]] = field(default_factory=list)
+    intensities: list[tuple[Concentration, str]] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def cite(self, field_name: str, words: str) -> None:
+        cited = self.evidence.setdefault(field_name, [])
+        if words not in cited:
+            cited.append(words)
+
+    def pull(self, mix: Mapping[Family, float], weight: float, words: str, *, soft: bool) -> None:
+        target = self.soft if soft else self.hard
+        for family, share in mix.items():
+            target[family] = target.get(family, 0.0) + weight * share
+            self.wanted_by.setdefault(family, []).append(words)
+        self.cite("family_weights", words)
+
+
+def _want(draft: Draft, m: Match, words: str) -> None:
+    kind, value = m.term.kind, m.term.value
+    scale = STRUCTURAL_WEIGHT if m.structural else None
+    if kind in (Kind.FAMILY, Kind.STYLE):
+        draft.pull(m.term.families, scale or FAMILY_WEIGHT, words, soft=False)
+    elif kind is Kind.MOOD:
+        draft.pull(m.term.families, MOOD_WEIGHT, words, soft=True)
+    elif kind is Kind.NOTE:
+        draft.pull(m.term.families, scale or NOTE_WEIGHT, words, soft=False)
+        draft.wanted_notes.setdefault(value, words)
+        draft.cite("wanted_notes", words)
+    elif kind is Kind.MATERIAL:
+        draft.pull(m.term.families, scale or MATERIAL_WEIGHT, words, soft=False)
+        draft.wanted_materials.setdefault(value, words)
+        draft.cite("wanted_materials", words)
+    elif kind is Kind.SEASON:
+        draft.seasons.append((Season(value), words))
+    elif kind is Kind.GENDER:
+        draft.genders.append((Gender(value), words))
+    elif kind is Kind.CONCENTRATION:
+        draft.concentrations.append((Concentration(value), words))
+    elif kind is Kind.INTENSITY:
+        draft.intensities.append((Concentration(value), words))
+
+
+def _exclude(draft: Draft, m: Match, words: str) -> None:
+    kind, value = m.term.kind, m.term.value
+    if kind in (Kind.FAMILY, Kind.STYLE):
+        ruled_out = [f for f, s in m.term.families.items() if s >= STYLE_EXCLUDES_FROM_SHARE]
+        for family in ruled_out:
+            draft.excluded_families.setdefault(family, words)
+            draft.cite("excluded_families", words)
+        if not ruled_out:
+            draft.notes.append(f"'{words}': {value} blends several families; name the one to avoid")
+    elif kind is Kind.NOTE:
+        draft.excluded_notes.setdefault(value, words)
+        draft.cite("excluded_notes", words)
+    elif kind is Kind.MATERIAL:
+        draft.excluded_materials.setdefault(value, words)
+        draft.cite("excluded_materials", words)
+    elif kind is Kind.INTENSITY:
+        draft.intensities.append((lx.NEGATED_INTENSITY[Concentration(value)], words))
+    else:
+        draft.notes.append(f"'{words}' is too vague to exclude anything; ignored")
+
+
+def read_matches(matches: list[Match], original: str) -> Draft:
+    draft = Draft()
+    for m in matches:
+        words = surface(original, m.evidence_start, m.evidence_end)
+        (_exclude if m.negated else _want)(draft, m, words)
+    return draft

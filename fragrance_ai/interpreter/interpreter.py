@@ -1,0 +1,115 @@
+"""Rule-based brief interpreter: plain words to a Brief, with the words behind each field.
+
+It is the baseline and the fallback of the LLM stage: regular expressions for
+budgets and counts, a phrase lexicon for everything else, deterministic.
+"""
+
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
+from fragrance_ai.interpreter import resolve
+from fragrance_ai.interpreter.budget import BudgetReading, find_budget
+from fragrance_ai.interpreter.counts import CountReading, find_max_materials
+from fragrance_ai.interpreter.draft import Draft, read_matches
+from fragrance_ai.interpreter.errors import (
+    MAX_BRIEF_CHARS,
+    BriefError,
+    BriefTooLongError,
+    ContradictoryBriefError,
+    EmptyBriefError,
+)
+from fragrance_ai.interpreter.materials import check_named_materials, material_aliases
+from fragrance_ai.interpreter.negation import mark_negation
+from fragrance_ai.interpreter.terms import build_lexicon, find_terms, mark_structure
+from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
+from schemas.brief import Brief
+from schemas.interpretation import Interpretation
+
+
+def _check_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise BriefError(f"the brief must be text, not {type(text).__name__}")
+    if not text.strip():
+        raise EmptyBriefError()
+    if len(text) > MAX_BRIEF_CHARS:
+        raise BriefTooLongError(len(text))
+    return text
+
+
+def _budget(draft: Draft, readings: list[BudgetReading]) -> float | None:
+    if not readings:
+        return None
+    chosen = min(readings, key=lambda r: r.usd_per_kg)
+    draft.cite("budget_per_kg", chosen.evidence)
+    draft.notes.extend(chosen.notes)
+    if len(readings) > 1:
+        draft.notes.append(f"several budgets named; using the lowest, '{chosen.evidence}'")
+    return chosen.usd_per_kg
+
+
+def _max_materials(draft: Draft, readings: list[CountReading]) -> int | None:
+    if not readings:
+        return None
+    chosen = min(readings, key=lambda r: r.max_materials)
+    draft.cite("max_materials", chosen.evidence)
+    if len(readings) > 1:
+        draft.notes.append(f"several material counts named; using the lowest, '{chosen.evidence}'")
+    return chosen.max_materials
+
+
+def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None]:
+    folded = fold(text)
+    budgets = find_budget(folded, text)
+    counts = find_max_materials(folded, text)
+    masked = mask(folded, [r.span for r in budgets] + [r.span for r in counts])
+    tokens = tokenize(masked)
+    matches = find_terms(tokens, build_lexicon(DESCRIPTOR_FAMILY, material_aliases(catalog)))
+    mark_structure(tokens, matches)
+    unexplained = mark_negation(tokens, matches)
+    check_named_materials(text, masked, tokens, matches, catalog)
+    draft = read_matches(matches, text)
+    for index, cue in unexplained:
+        word = surface(text, tokens.words[index].start, tokens.words[index].end)
+        draft.notes.append(
+            f"'{cue} {word}': '{word}' is not a family, note or catalog material; nothing excluded"
+        )
+    return draft, _budget(draft, budgets), _max_materials(draft, counts)
+
+
+def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
+    """Read a perfumer's brief. Raises a BriefError subclass whose message says what
+    was wrong: empty or too long, contradictory, an unknown material, too vague."""
+    text = _check_text(text)
+    catalog = catalog if catalog is not None else load_catalog()
+    draft, budget, max_materials = _read(text, catalog)
+    resolve.check_contradictions(draft, catalog)
+    resolve.drop_excluded_moods(draft)
+    season, gender = resolve.choose_season(draft), resolve.choose_gender(draft)
+    fields = {
+        "family_weights": resolve.family_weights(draft, season, gender),
+        "wanted_notes": tuple(draft.wanted_notes),
+        "wanted_materials": tuple(draft.wanted_materials),
+        "excluded_materials": tuple(draft.excluded_materials),
+        "excluded_families": tuple(draft.excluded_families),
+        "excluded_notes": tuple(draft.excluded_notes),
+        "concentration": resolve.choose_concentration(draft),
+        "season": season,
+        "gender": gender,
+        "budget_per_kg": budget,
+    }
+    if max_materials is not None:
+        fields["max_materials"] = max_materials
+    return Interpretation(brief=_brief(fields), evidence=draft.evidence, notes=draft.notes)
+
+
+def _brief(fields: Mapping[str, object]) -> Brief:
+    """Build the Brief; its own checks are a backstop, reported in the brief's terms."""
+    try:
+        return Brief.model_validate(fields)
+    except ValidationError as exc:
+        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        if "both wants and excludes" in message:
+            raise ContradictoryBriefError(message) from None
+        raise BriefError(f"the brief cannot be used: {message}") from None

@@ -1,0 +1,155 @@
+"""Finding the lexicon's words in a brief: longest phrase first, one meaning each."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from fragrance_ai.interpreter import lexicon as lx
+from fragrance_ai.interpreter.text import Tokens
+from schemas.material import Family, Material
+
+
+class Kind(StrEnum):
+    FAMILY = "family"
+    STYLE = "style"
+    MOOD = "mood"
+    NOTE = "note"
+    MATERIAL = "material"
+    SEASON = "season"
+    GENDER = "gender"
+    CONCENTRATION = "concentration"
+    INTENSITY = "intensity"
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: Kind
+    value: str
+    families: Mapping[Family, float] = field(default_factory=dict)
+
+
+@dataclass
+class Match:
+    """One lexicon phrase found at words first..last-1 (chars start..end)."""
+
+    term: Term
+    first: int
+    last: int
+    start: int
+    end: int
+    negated: bool = False
+    cue_start: int | None = None
+    structural: bool = False
+    evidence_start: int = 0
+    evidence_end: int = 0
+
+    def __post_init__(self) -> None:
+        self.evidence_start, self.evidence_end = self.start, self.end
+
+
+Lexicon = dict[tuple[str, ...], Term]
+
+
+def build_lexicon(
+    descriptors: Mapping[str, Family], material_aliases: Mapping[str, Material]
+) -> Lexicon:
+    """Every known phrase with its meaning. Later groups override earlier ones, so a
+    word the interpreter's own vocabulary knows keeps that meaning, and a material
+    name that is also a note reads as the note."""
+    table: Lexicon = {}
+    for alias, material in material_aliases.items():
+        words = lx.phrase(alias)
+        if words[-1] in lx.STRUCTURE_AFTER and " ".join(words[:-1]) in descriptors:
+            continue  # "oud base" places a note in the pyramid more often than it names a base
+        table[words] = Term(Kind.MATERIAL, material.id, {material.family: 1.0})
+    for note, family in descriptors.items():
+        table[lx.phrase(note)] = Term(Kind.NOTE, note, {family: 1.0})
+    groups: list[tuple[Kind, Mapping[str, StrEnum]]] = [
+        (Kind.SEASON, lx.SEASON_WORDS),
+        (Kind.GENDER, lx.GENDER_WORDS),
+        (Kind.INTENSITY, lx.INTENSITY_WORDS),
+        (Kind.CONCENTRATION, lx.CONCENTRATION_WORDS),
+    ]
+    for kind, vocabulary in groups:
+        for word, value in vocabulary.items():
+            table[lx.phrase(word)] = Term(kind, str(value))
+    for word, mix in lx.MOOD_WORDS.items():
+        table[lx.phrase(word)] = Term(Kind.MOOD, word, mix)
+    for word, mix in lx.STYLE_WORDS.items():
+        table[lx.phrase(word)] = Term(Kind.STYLE, word, mix)
+    for word, fam in lx.FAMILY_WORDS.items():
+        table[lx.phrase(word)] = Term(Kind.FAMILY, fam.value, {fam: 1.0})
+    return table
+
+
+def _singulars(word: str) -> list[str]:
+    if len(word) > 3 and word.endswith("es"):
+        return [word[:-1], word[:-2]]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return [word[:-1]]
+    return []
+
+
+def _lookup(lexicon: Lexicon, words: tuple[str, ...]) -> Term | None:
+    term = lexicon.get(words)
+    if term is not None:
+        return term
+    for singular in _singulars(words[-1]):
+        term = lexicon.get((*words[:-1], singular))
+        if term is not None and term.kind in (Kind.NOTE, Kind.MATERIAL, Kind.FAMILY):
+            return term
+    return None
+
+
+def find_terms(tokens: Tokens, lexicon: Lexicon) -> list[Match]:
+    """Scan left to right, taking at each word the longest phrase that is known."""
+    longest = max((len(k) for k in lexicon), default=1)
+    matches: list[Match] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            if size > 1 and not tokens.joined(i, i + size):
+                continue
+            term = _lookup(lexicon, tokens.text(i, i + size))
+            if term is not None:
+                words = tokens.words
+                matches.append(Match(term, i, i + size, words[i].start, words[i + size - 1].end))
+                i += size
+                break
+        else:
+            i += 1
+    return matches
+
+
+_PLACES_A_FAMILY = (Kind.FAMILY, Kind.NOTE, Kind.STYLE, Kind.MATERIAL)
+
+
+def _placed_after(tokens: Tokens, m: Match) -> bool:
+    """'woody base', 'floral heart'"""
+    after = m.last
+    return (
+        after < len(tokens)
+        and tokens.words[after].text in lx.STRUCTURE_AFTER
+        and tokens.joined(m.last - 1, after + 1)
+    )
+
+
+def _placed_before(tokens: Tokens, m: Match) -> bool:
+    """'base of vetiver', 'heart of rose'"""
+    before = m.first - 2
+    return (
+        before >= 0
+        and tokens.text(before, m.first) in {(w, "of") for w in lx.STRUCTURE_BEFORE}
+        and tokens.joined(before, m.first + 1)
+    )
+
+
+def mark_structure(tokens: Tokens, matches: list[Match]) -> None:
+    """Flag phrases placed in the pyramid and widen their evidence to the placing word."""
+    for m in matches:
+        if m.term.kind not in _PLACES_A_FAMILY:
+            continue
+        if _placed_after(tokens, m):
+            m.structural, m.evidence_end = True, tokens.words[m.last].end
+        elif _placed_before(tokens, m):
+            m.structural, m.evidence_start = True, tokens.words[m.first - 2].start
