@@ -1,0 +1,94 @@
+"""Optimise one brief with PPO: every environment formulates for it, and the best
+formula visited is the answer (the *optimise* kind of RL job)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from fragrance_ai.catalog import Catalog, load_catalog
+from fragrance_ai.objective import assemble_formula
+from fragrance_ai.training.ppo import PPOConfig
+from fragrance_ai.training.problem import compile_problem
+from fragrance_ai.training.progress import ProgressCallback, StopCheck, StopReason, TrainingProgress
+from fragrance_ai.training.trainer import BestFormula, PPOTrainer
+from schemas.brief import Brief
+from schemas.formula import Formula
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """When an optimisation has stopped improving."""
+
+    patience: int = 8
+    """Iterations without improvement before stopping."""
+    min_improvement: float = 1e-4
+    """Smallest gain in the best objective that counts as improvement."""
+
+
+class PPOOptimisation(BaseModel):
+    formula: Formula = Field(description="The best formula found")
+    objective: float = Field(description="Its objective, before rounding into the formula")
+    iterations: int = Field(description="PPO iterations run")
+    global_step: int = Field(description="Environment steps taken")
+    stopped_by: StopReason = Field(description="budget, plateau or cancelled")
+
+
+def optimise_with_ppo(
+    brief: Brief,
+    config: PPOConfig | None = None,
+    *,
+    plateau: Plateau | None = None,
+    catalog: Catalog | None = None,
+    should_stop: StopCheck | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> PPOOptimisation:
+    """The best formula PPO visits within `config.total_timesteps` or until a plateau."""
+    config = config or PPOConfig()
+    plateau = plateau or Plateau()
+    catalog = catalog or load_catalog()
+    problem = compile_problem(brief, config.n_ingredients, catalog)
+    trainer = PPOTrainer(config, lambda _rng: [problem])
+    best: BestFormula | None = None
+    stale = 0
+    stopped_by: StopReason = "budget"
+    while not trainer.finished:
+        if should_stop is not None and should_stop():
+            stopped_by = "cancelled"
+            break
+        stats = trainer.run_iteration()
+        improved = best is None or stats.best.objective > best.objective + plateau.min_improvement
+        if best is None or stats.best.objective > best.objective:
+            best = stats.best
+        stale = 0 if improved else stale + 1
+        if on_progress is not None:
+            on_progress(_progress(trainer, stats.mean_return, stats.mean_final_objective, best))
+        if stale >= plateau.patience:
+            stopped_by = "plateau"
+            break
+    if best is None:
+        raise RuntimeError("the optimisation was cancelled before its first iteration")
+    by_id = {m.id: float(p) for m, p in zip(problem.materials, best.percents, strict=True)}
+    return PPOOptimisation(
+        formula=assemble_formula(by_id, brief, catalog),
+        objective=best.objective,
+        iterations=trainer.iteration,
+        global_step=trainer.global_step,
+        stopped_by=stopped_by,
+    )
+
+
+def _progress(
+    trainer: PPOTrainer, mean_return: float, mean_objective: float, best: BestFormula
+) -> TrainingProgress:
+    return TrainingProgress(
+        run="optimise",
+        iteration=trainer.iteration,
+        num_iterations=trainer.config.num_iterations,
+        global_step=trainer.global_step,
+        episodes=trainer.iteration * trainer.config.num_envs * trainer.config.episodes_per_rollout,
+        mean_return=mean_return,
+        mean_objective=mean_objective,
+        best_objective=float(np.float64(best.objective)),
+        steps_per_second=0.0,
+    )
