@@ -1,0 +1,98 @@
+"""Plain-text rendering of an interpreted brief and a formula for the terminal."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from schemas.brief import Brief
+from schemas.formula import Formula
+from schemas.material import Role
+
+SCORE_PARTS = ("fidelity", "pyramid", "ifra", "cost", "count", "wanted", "excluded")
+
+
+def render_brief(interpretation: Any) -> str:
+    """The Brief field by field, then the words that drove each field, then any notes."""
+    brief: Brief = interpretation.brief
+    lines = ["Interpreted brief"]
+    lines += [f"  {label:<20} {value}" for label, value in _brief_fields(brief) if value]
+    evidence = _evidence_lines(interpretation.evidence)
+    if evidence:
+        lines += ["  read from:", *(f"    {line}" for line in evidence)]
+    notes = list(interpretation.notes or ())
+    if notes:
+        lines += ["  notes:", *(f"    - {note}" for note in notes)]
+    return "\n".join(lines)
+
+
+def _brief_fields(brief: Brief) -> list[tuple[str, str]]:
+    profile = sorted(brief.target_profile().items(), key=lambda kv: (-kv[1], kv[0].value))
+    budget = f"${brief.budget_per_kg:.2f}/kg of concentrate" if brief.budget_per_kg else ""
+    return [
+        ("families", ", ".join(f"{f.value} {100 * w:.0f}%" for f, w in profile)),
+        ("wanted notes", ", ".join(brief.wanted_notes)),
+        ("wanted materials", ", ".join(brief.wanted_materials)),
+        ("excluded materials", ", ".join(brief.excluded_materials)),
+        ("excluded families", ", ".join(f.value for f in brief.excluded_families)),
+        ("excluded notes", ", ".join(brief.excluded_notes)),
+        ("concentration", brief.concentration.value),
+        ("season", brief.season.value if brief.season else ""),
+        ("gender", brief.gender.value if brief.gender else ""),
+        ("budget", budget),
+        ("max materials", str(brief.max_materials)),
+    ]
+
+
+def _evidence_lines(evidence: Any) -> list[str]:
+    if not evidence:
+        return []
+    if isinstance(evidence, Mapping):
+        return [f"{field}: {_words(words)}" for field, words in evidence.items() if words]
+    return [_words(item) for item in evidence]
+
+
+def _words(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, Iterable):
+        return ", ".join(_words(v) for v in value)
+    return str(value)
+
+
+def render_formula(formula: Formula) -> str:
+    """The formula grouped top/heart/base, its cost, IFRA status and score parts."""
+    lines = [f"Formula ({formula.concentration.value}, {formula.dilution_percent:g}% concentrate)"]
+    width = max(len(line.name) for line in formula.lines)
+    for role in Role:
+        group = [line for line in formula.lines if line.role is role]
+        if not group:
+            continue
+        lines.append(f"  {role.value.upper():<6} {getattr(formula.pyramid, role.value):6.2f}%")
+        lines += [
+            f"    {line.name:<{width}}  {line.family.value:<10} {line.percent:7.2f}%"
+            for line in group
+        ]
+    lines += [
+        "",
+        f"Cost: ${formula.cost_per_kg_concentrate:.2f}/kg concentrate, "
+        f"${formula.cost_per_kg_finished:.2f}/kg finished product",
+        *_ifra_lines(formula),
+        "",
+        "Score: " + "  ".join(f"{p} {getattr(formula.score, p):.3f}" for p in SCORE_PARTS),
+        f"       total {formula.score.total:.4f}",
+    ]
+    return "\n".join(lines)
+
+
+def _ifra_lines(formula: Formula) -> list[str]:
+    restricted = [check for check in formula.ifra if check.limit_percent is not None]
+    status = "compliant" if formula.ifra_compliant else "NOT COMPLIANT"
+    lines = [f"IFRA (category 4): {status}"]
+    if not restricted:
+        return [*lines, "  no restricted material in the formula"]
+    for check in restricted:
+        verdict = "ok" if check.compliant else "OVER LIMIT"
+        lines.append(
+            f"  {check.material_id:<24} {check.finished_percent:7.3f}% of product, "
+            f"limit {check.limit_percent:g}%  {verdict}"
+        )
+    return lines
