@@ -1,26 +1,28 @@
 """Plain-text rendering of an interpreted brief and a formula for the terminal."""
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from schemas.brief import Brief
 from schemas.formula import Formula
+from schemas.interpretation import Interpretation
 from schemas.material import Role
 
 SCORE_PARTS = ("fidelity", "pyramid", "ifra", "cost", "count", "wanted", "excluded")
 
 
-def render_brief(interpretation: Any) -> str:
+def render_brief(interpretation: Interpretation) -> str:
     """The Brief field by field, then the words that drove each field, then any notes."""
-    brief: Brief = interpretation.brief
     lines = ["Interpreted brief"]
-    lines += [f"  {label:<20} {value}" for label, value in _brief_fields(brief) if value]
-    evidence = _evidence_lines(interpretation.evidence)
+    lines += [
+        f"  {label:<20} {value}" for label, value in _brief_fields(interpretation.brief) if value
+    ]
+    evidence = [
+        f"{field}: " + ", ".join(f"'{words}'" for words in phrases)
+        for field, phrases in interpretation.evidence.items()
+        if phrases
+    ]
     if evidence:
         lines += ["  read from:", *(f"    {line}" for line in evidence)]
-    notes = list(interpretation.notes or ())
-    if notes:
-        lines += ["  notes:", *(f"    - {note}" for note in notes)]
+    if interpretation.notes:
+        lines += ["  notes:", *(f"    - {note}" for note in interpretation.notes)]
     return "\n".join(lines)
 
 
@@ -40,22 +42,6 @@ def _brief_fields(brief: Brief) -> list[tuple[str, str]]:
         ("budget", budget),
         ("max materials", str(brief.max_materials)),
     ]
-
-
-def _evidence_lines(evidence: Any) -> list[str]:
-    if not evidence:
-        return []
-    if isinstance(evidence, Mapping):
-        return [f"{field}: {_words(words)}" for field, words in evidence.items() if words]
-    return [_words(item) for item in evidence]
-
-
-def _words(value: Any) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, Iterable):
-        return ", ".join(_words(v) for v in value)
-    return str(value)
 
 
 def render_formula(formula: Formula) -> str:
