@@ -101,10 +101,10 @@ def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
     }
     if max_materials is not None:
         fields["max_materials"] = max_materials
-    return Interpretation(brief=_brief(fields), evidence=draft.evidence, notes=draft.notes)
+    return Interpretation(brief=build_brief(fields), evidence=draft.evidence, notes=draft.notes)
 
 
-def _brief(fields: Mapping[str, object]) -> Brief:
+def build_brief(fields: Mapping[str, object]) -> Brief:
     """Build the Brief; its own checks are a backstop, reported in the brief's terms."""
     try:
         return Brief.model_validate(fields)
