@@ -57,9 +57,7 @@ _USE_CUE = re.compile(
 _QUOTED = re.compile(r"\"([^\"]{1,40})\"|(?<![a-z0-9])'([^']{1,40})'(?![a-z0-9])")
 _LEADING = frozenset(
     ["a", "an", "the", "some", "lots", "plenty", "of", "more", "only", "just", "mostly",
-     "real", "natural", "touch", "bit", "hint", "dash", "little", "generous", "overdose",
-     "french", "italian", "haitian", "indian", "bulgarian", "turkish", "egyptian", "moroccan",
-     "calabrian", "sicilian", "tunisian", "madagascan", "javanese", "english", "grasse"]
+     "real", "natural", "touch", "bit", "hint", "dash", "little", "generous", "overdose"]
 )  # fmt: skip
 _CHEMICAL_SUFFIX = re.compile(r"[a-z]{3,}(?:ol|ide|ene|yde|ane|one|lide)$")
 _NOT_CHEMICAL = frozenset(
@@ -101,6 +99,8 @@ def _candidates_after_cues(folded: str, tokens: Tokens, matches: list[Match]) ->
                 j = match_at[j].last
                 if j >= len(tokens) or tokens.words[j].text not in {"and", "or", "plus"}:
                     break
+            elif j + 1 in match_at and tokens.joined(j, j + 2):
+                j += 1  # an origin or grade before a known name: "Mysore sandalwood"
             else:
                 found.append(j)
                 break

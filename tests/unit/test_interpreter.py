@@ -318,6 +318,27 @@ CASES = [
         wanted_materials=fs("hedione"),
     ),
     Case(
+        "featuring Mysore sandalwood and Bulgarian rose",
+        families=fs(F.WOODY, F.FLORAL),
+        wanted_notes=fs("sandalwood", "rose"),
+    ),
+    Case("not a gourmand, woody", dominant=F.WOODY, excluded_families=fs(F.GOURMAND)),
+    Case(
+        "Citrus-free woody, EDP, women's",
+        dominant=F.WOODY,
+        excluded_families=fs(F.CITRUS),
+        gender=G.FEMININE,
+        concentration=C.EDP,
+        evidence={"excluded_families": ("Citrus-free",)},
+    ),
+    Case(
+        "Using Calone for a marine accord, no more than $40/kg",
+        dominant=F.AQUATIC,
+        wanted_materials=fs("calone"),
+        budget=40.0,
+        evidence={"budget_per_kg": ("no more than $40/kg",)},
+    ),
+    Case(
         "For the spring collection we would like an elegant, luminous floral built around "
         "a heart of rose and jasmine with a touch of hedione, opened by a sparkling "
         "bergamot and mandarin top and resting on a soft, clean musky base with some "
