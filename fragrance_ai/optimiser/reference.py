@@ -55,11 +55,14 @@ def optimise(brief: Brief, catalog: Catalog | None = None) -> OptimisationResult
     catalog = catalog or load_catalog()
     cheapest = check_feasible(brief, catalog)
     cost_cap = _cost_cap(brief, cheapest)
-    candidates = _reachable(select_candidates(brief, catalog), brief, catalog, cheapest, cost_cap)
+    candidates, fallback = _reachable(
+        select_candidates(brief, catalog), brief, catalog, cheapest, cost_cap
+    )
     search = _build_search(brief, candidates, cost_cap)
-    starts = _starts(brief, candidates)
-    best = max((search.climb(s) for s in starts), key=search.total)
-    best = _prune(brief, search, best)
+    climbs = [search.climb(s) for s in (*_starts(brief, candidates), fallback)]
+    best = max(climbs, key=lambda x: (search.acceptable(x, len(x)), search.total(x)))
+    pruned = _prune(brief, search, best)
+    best = pruned if search.acceptable(pruned, brief.max_materials) else fallback
     formula = assemble_formula(
         {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0}, brief, catalog
     )
@@ -86,14 +89,15 @@ def _reachable(
     catalog: Catalog,
     cheapest: Cheapest,
     cost_cap: float | None,
-) -> list[Material]:
+) -> tuple[list[Material], np.ndarray]:
     """The candidates, joined by the materials of the cheapest compliant formula when
-    they cannot on their own fill 100% within IFRA bounds and the budget."""
+    they cannot on their own fill 100% within IFRA bounds and the budget; and the
+    cheapest formula on them, which meets every hard constraint and is the fallback."""
     own = cheapest_formula(brief, candidates)
-    if own is not None and (cost_cap is None or own.cost_per_kg <= cost_cap):
-        return candidates
-    ids = {m.id for m in candidates} | set(cheapest.percents)
-    return [m for m in catalog if m.id in ids]
+    if own is None or (cost_cap is not None and own.cost_per_kg > cost_cap):
+        ids = {m.id for m in candidates} | set(cheapest.percents)
+        candidates, own = [m for m in catalog if m.id in ids], cheapest
+    return candidates, np.array([own.percents.get(m.id, 0.0) for m in candidates])
 
 
 def _check(formula: Formula, brief: Brief) -> None:

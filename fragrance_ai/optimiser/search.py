@@ -64,16 +64,31 @@ class Search:
         values = self._smooth(batch)
         return -float(values[0]), -(values[1:] - values[0]) / FD_STEP
 
+    def acceptable(self, x: np.ndarray, max_materials: int) -> bool:
+        """Within the budget and the maximum count (bounds and the sum hold by projection)."""
+        within_budget = (
+            self.cost_cap is None or self.problem.costs @ x / 100.0 <= self.cost_cap + 1e-6
+        )
+        return within_budget and int((x > 0).sum()) <= max_materials
+
     def climb(self, start: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
-        """SLSQP from `start`; `upper` can pin materials to 0 to search a smaller support."""
+        """SLSQP from `start`; `upper` can pin materials to 0 to search a smaller support.
+        Wanted notes yield to the budget: when both cannot hold, the notes are let go."""
         upper = self.upper if upper is None else upper
+        x = self._slsqp(start, upper, with_notes=True)
+        if self.note_groups and not self.acceptable(x, len(x)):
+            x = self._slsqp(start, upper, with_notes=False)
+        return x
+
+    def _slsqp(self, start: np.ndarray, upper: np.ndarray, with_notes: bool) -> np.ndarray:
+        notes = self.note_groups if with_notes else ()
         constraints = [
             {
                 "type": "eq",
                 "fun": lambda x: np.array([x.sum() - 100.0]),
                 "jac": lambda x: np.ones((1, len(x))),
             },
-            *(self._note_constraint(group, upper) for group in self.note_groups),
+            *(self._note_constraint(group, upper) for group in notes),
             *self._budget_constraint(),
         ]
         result = minimize(
