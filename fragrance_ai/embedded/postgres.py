@@ -16,12 +16,16 @@ connection URL. What the wheel (18.6) does, found by reading and running it:
   ``DATADIR/.handle_pids.json``; the last handle to close runs ``pg_ctl -w stop`` (a clean
   shutdown). An interpreter exit also closes the handle (``atexit``). A process killed with
   SIGKILL leaves the server running, and the next start on that directory adopts it.
+  Its pid stays in the handle list, though, and the wheel would then never stop the
+  server again; ``start()`` therefore drops the pids of dead processes from that list.
 - Importing the wheel makes platformdirs warn when ``XDG_RUNTIME_DIR`` is unset; that
   warning is silenced here because the wheel falls back to a private folder in /tmp.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import warnings
 from pathlib import Path
@@ -41,6 +45,26 @@ class EmbeddedPostgresError(RuntimeError):
 def default_data_dir() -> Path:
     """Where ``fragrance-ai dev`` keeps its database: the user's data folder."""
     return platformdirs.user_data_path("fragrance-ai") / "postgres"
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    handles = data_dir / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text())
+    alive = [pid for pid in pids if _process_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _get_server(data_dir: Path, *, delete_on_stop: bool) -> PostgresServer:
@@ -72,6 +96,7 @@ class EmbeddedPostgres:
         if self._server is not None:
             return self
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.data_dir)
         try:
             self._server = _get_server(self.data_dir, delete_on_stop=self.delete_on_stop)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:

@@ -20,6 +20,8 @@ class CacheQueries:
 
     async def cache_put(self, key: str, value: Any, ttl_s: float | None) -> None:
         """Store ``value`` (JSON-able) under ``key``; ``ttl_s=None`` never expires."""
+        if value is None:
+            raise ValueError(f"cache value for {key!r} is None; cache_get uses None for a miss")
         await self._pool.execute(
             "INSERT INTO llm_cache (key, value, expires_at) VALUES ($1, $2,"
             " clock_timestamp() + make_interval(secs => $3))"

@@ -50,7 +50,10 @@ class Wake:
 
 
 class Notifier:
-    """LISTENs on ``channels`` with one connection taken from ``pool`` while started."""
+    """LISTENs on ``channels`` with one connection taken from ``pool`` while started.
+
+    Stop it before closing the pool: ``Pool.close()`` waits for that connection.
+    """
 
     def __init__(
         self,

