@@ -42,14 +42,20 @@ class Migration:
 def load_migrations() -> list[Migration]:
     """The migration files shipped with the package, in version order."""
     folder = resources.files("fragrance_ai.store").joinpath("migrations")
+    entries = list(folder.iterdir()) if folder.is_dir() else []
     migrations = []
-    for entry in folder.iterdir():
+    for entry in entries:
         if not entry.name.endswith(".sql"):
             continue
         match = _FILE_NAME.match(entry.name)
         if match is None:
             raise MigrationError(f"migration file {entry.name!r} is not named NNNN_name.sql")
         migrations.append(Migration(match["version"], match["name"], entry.read_text()))
+    if not migrations:
+        raise MigrationError(
+            f"no migration files in {folder}: the package was installed without"
+            " fragrance_ai/store/migrations/*.sql (package data)"
+        )
     migrations.sort(key=lambda m: m.version)
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
