@@ -14,6 +14,10 @@ What Tansu 0.6.0 (build v0.6.0-510f3e2) does, found by running it against aiokaf
 - Consumer groups work with several members: two consumers of a 12-partition topic get six
   partitions each after the rebalance, and offsets committed by one member are honoured by
   the next member of the group.
+- Joining is slow: a new group's first member gets its partitions 3 to 5 s after it
+  joins (the broker waits for more members), and a group of two started together settles
+  after about 11 s. Consumers that start with ``auto_offset_reset="earliest"`` lose
+  nothing meanwhile; tests that need every member busy must wait for the assignment.
 - InitProducerId is refused (aiokafka sees UnknownError -1), so idempotent producers and
   transactions fail; profiles that use this broker must leave idempotence off.
 - Producing to an unknown topic creates it with 4 partitions; create topics explicitly to
