@@ -5,6 +5,7 @@ the previous checkpoint intact; the oldest files beyond `keep` are removed.
 """
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,6 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a checkpoint written by `save_checkpoint`; tensors and plain data only."""
     try:
         state: dict[str, Any] = torch.load(path, weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot read checkpoint {path}: {exc}") from None
     return state
