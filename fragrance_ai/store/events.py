@@ -13,6 +13,32 @@ from schemas.jobs import JobEvent
 JOB_EVENTS_CHANNEL = "job_events"
 
 
+async def append_event_on(
+    conn: asyncpg.Connection, job_id: UUID, type: str, payload: dict[str, Any], dedup_key: str
+) -> int | None:
+    """``EventQueries.append_event`` on ``conn``, inside the caller's transaction."""
+    last_seq = await conn.fetchval(
+        "SELECT last_event_seq FROM jobs WHERE id = $1 FOR UPDATE", job_id
+    )
+    if last_seq is None:
+        raise JobNotFoundError(job_id)
+    seq = await conn.fetchval(
+        "INSERT INTO job_events (job_id, seq, type, payload, dedup_key)"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (job_id, dedup_key) DO NOTHING RETURNING seq",
+        job_id,
+        last_seq + 1,
+        type,
+        payload,
+        dedup_key,
+    )
+    if seq is None:
+        return None
+    await conn.execute("UPDATE jobs SET last_event_seq = $2 WHERE id = $1", job_id, seq)
+    await conn.execute("SELECT pg_notify($1, $2)", JOB_EVENTS_CHANNEL, f"{job_id}:{seq}")
+    return int(seq)
+
+
 class EventQueries:
     _pool: asyncpg.Pool
 
@@ -25,26 +51,7 @@ class EventQueries:
         one job get consecutive numbers and a duplicate never consumes one.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            last_seq = await conn.fetchval(
-                "SELECT last_event_seq FROM jobs WHERE id = $1 FOR UPDATE", job_id
-            )
-            if last_seq is None:
-                raise JobNotFoundError(job_id)
-            seq = await conn.fetchval(
-                "INSERT INTO job_events (job_id, seq, type, payload, dedup_key)"
-                " VALUES ($1, $2, $3, $4, $5)"
-                " ON CONFLICT (job_id, dedup_key) DO NOTHING RETURNING seq",
-                job_id,
-                last_seq + 1,
-                type,
-                payload,
-                dedup_key,
-            )
-            if seq is None:
-                return None
-            await conn.execute("UPDATE jobs SET last_event_seq = $2 WHERE id = $1", job_id, seq)
-            await conn.execute("SELECT pg_notify($1, $2)", JOB_EVENTS_CHANNEL, f"{job_id}:{seq}")
-            return int(seq)
+            return await append_event_on(conn, job_id, type, payload, dedup_key)
 
     async def events_since(
         self, job_id: UUID, after_seq: int = 0, limit: int = 1000

@@ -10,9 +10,12 @@ from fragrance_ai.store.jobs import JobQueries
 from fragrance_ai.store.leases import LeaseQueries
 from fragrance_ai.store.notify import Notifier
 from fragrance_ai.store.outbox import OutboxQueries
+from fragrance_ai.store.recording import RecordingQueries
 
 
-class JobStore(JobQueries, EventQueries, OutboxQueries, LeaseQueries, CacheQueries):
+class JobStore(
+    JobQueries, EventQueries, OutboxQueries, RecordingQueries, LeaseQueries, CacheQueries
+):
     """Jobs, their events, the outbox, leases and the LLM cache.
 
     The store does not own the pool: whoever opened it (``open_pool``) closes it.

@@ -68,6 +68,31 @@ def job_view(row: asyncpg.Record) -> JobView:
     )
 
 
+async def advance_on(
+    conn: asyncpg.Connection, job_id: UUID, to_status: JobStatus, fields: Mapping[str, Any]
+) -> bool:
+    """``JobQueries.advance`` on ``conn``, inside the caller's transaction if any."""
+    unknown = set(fields) - ADVANCE_FIELDS
+    if unknown:
+        raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
+    target = JobStatus(to_status)
+    result = await conn.execute(
+        _ADVANCE,
+        job_id,
+        target.value,
+        [status.value for status in sources_of(target)],
+        target.is_terminal,
+        _as_json(fields.get("brief")),
+        _as_json(fields.get("formula")),
+        fields.get("error"),
+    )
+    if result == "UPDATE 1":
+        return True
+    if not await conn.fetchval("SELECT true FROM jobs WHERE id = $1", job_id):
+        raise JobNotFoundError(job_id)
+    return False
+
+
 class JobQueries:
     _pool: asyncpg.Pool
 
@@ -115,25 +140,8 @@ class JobQueries:
         changes nothing and returns False; the check and the write are one statement, so
         concurrent moves of one job cannot interleave.
         """
-        unknown = set(fields) - ADVANCE_FIELDS
-        if unknown:
-            raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
-        target = JobStatus(to_status)
-        result = await self._pool.execute(
-            _ADVANCE,
-            job_id,
-            target.value,
-            [status.value for status in sources_of(target)],
-            target.is_terminal,
-            _as_json(fields.get("brief")),
-            _as_json(fields.get("formula")),
-            fields.get("error"),
-        )
-        if result == "UPDATE 1":
-            return True
-        if not await self._pool.fetchval("SELECT true FROM jobs WHERE id = $1", job_id):
-            raise JobNotFoundError(job_id)
-        return False
+        async with self._pool.acquire() as conn:
+            return await advance_on(conn, job_id, to_status, fields)
 
     async def bump_attempts(self, job_id: UUID) -> int:
         """Count one more processing attempt; return the new count."""

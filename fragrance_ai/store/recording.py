@@ -1,0 +1,40 @@
+"""An event, the job's move and the next command, recorded in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from fragrance_ai.store.events import append_event_on
+from fragrance_ai.store.jobs import advance_on
+from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
+from schemas.jobs import JobStatus
+
+
+class RecordingQueries:
+    _pool: asyncpg.Pool
+
+    async def record_event(
+        self,
+        job_id: UUID,
+        type: str,
+        payload: dict[str, Any],
+        dedup_key: str,
+        to_status: JobStatus,
+        fields: Mapping[str, Any],
+        outbox_messages: Sequence[OutboxMessage] = (),
+    ) -> int | None:
+        """Store an event and, if it is new and the job may move to ``to_status``, move
+        it and write the outbox messages that carry the job on; all or nothing.
+
+        Returns the event's seq, or None for a duplicate (then nothing changes), so a
+        redelivered event never dispatches a second command.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            seq = await append_event_on(conn, job_id, type, payload, dedup_key)
+            if seq is not None and await advance_on(conn, job_id, to_status, fields):
+                await insert_outbox(conn, outbox_messages)
+            return seq
