@@ -1,7 +1,7 @@
 """FastStream middleware that carries ``job_id`` and the correlation id through Kafka.
 
-On consume it binds both from the message (``job_id`` header, FastStream's own
-``correlation_id`` header) for every log line of the handler; on publish it copies the
+On receive it binds both from the record (``job_id`` header, or the key; FastStream's
+own ``correlation_id`` header) for every log line about that message; on publish it copies the
 bound ``job_id`` into the outgoing headers. The correlation id travels through
 ``correlation_id_from_context``, the broker's id generator, so a message published
 while handling another inherits its correlation id.
@@ -9,16 +9,19 @@ while handling another inherits its correlation id.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextvars
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
 import structlog
-from faststream import BaseMiddleware, StreamMessage
+from faststream import BaseMiddleware
 
-from fragrance_ai.logs import current_job_context, job_context
+from fragrance_ai.logs import current_job_context
 
 JOB_ID_HEADER = "job_id"
+CORRELATION_ID_HEADER = "correlation_id"
 
 log = structlog.get_logger(__name__)
 
@@ -29,12 +32,27 @@ def correlation_id_from_context() -> str:
 
 
 class JobContextMiddleware(BaseMiddleware):
-    async def consume_scope(
-        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
-    ) -> Any:
-        job_id = msg.headers.get(JOB_ID_HEADER) or _key_text(msg)
-        with job_context(job_id=job_id, correlation_id=msg.correlation_id):
-            return await call_next(msg)
+    # Bound in on_receive, before FastStream logs "Received", so its access lines carry
+    # the job keys too; the raw message is aiokafka's ConsumerRecord.
+    _tokens: Mapping[str, contextvars.Token[Any]] | None = None
+
+    async def on_receive(self) -> None:
+        headers = _headers(self.msg)
+        job_id = headers.get(JOB_ID_HEADER) or _key_text(self.msg)
+        values = {"job_id": job_id, "correlation_id": headers.get(CORRELATION_ID_HEADER)}
+        self._tokens = structlog.contextvars.bind_contextvars(
+            **{key: value for key, value in values.items() if value}
+        )
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool | None:
+        if self._tokens is not None:
+            structlog.contextvars.reset_contextvars(**self._tokens)
+        return False
 
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
         job_id = current_job_context().get("job_id")
@@ -43,9 +61,14 @@ class JobContextMiddleware(BaseMiddleware):
         return await call_next(cmd)
 
 
-def _key_text(msg: StreamMessage[Any]) -> str | None:
+def _headers(record: Any) -> dict[str, str]:
+    raw = getattr(record, "headers", None) or ()
+    return {key: value.decode(errors="replace") for key, value in raw if value is not None}
+
+
+def _key_text(record: Any) -> str | None:
     """Messages are keyed by job_id: the key stands in when the header is missing."""
-    raw = getattr(msg.raw_message, "key", None)
+    raw = getattr(record, "key", None)
     if isinstance(raw, bytes):
         return raw.decode(errors="replace")
     return None

@@ -8,6 +8,7 @@ count, so that unrelated ones (PATH, HOME...) never leak into settings:
 - the plain names the product has always documented, listed in ``PLAIN_ENV_KEYS``
   (``API_WORKERS=4``). A prefixed variable for the same key wins over a plain one.
 
+Dynaconf also honours its own ``DYNACONF_`` prefix the same way; nothing else is read.
 Values from the environment are parsed as TOML (``4`` is an int, ``true`` a bool).
 Programs call ``load_settings()`` once at the edge and pass sections down as arguments.
 """
@@ -151,11 +152,12 @@ def _validate(settings: Dynaconf, env_name: str) -> None:
 
 
 def _with_env_hint(problem: str) -> str:
+    """Point at the environment variable that set a bad key, when one did."""
     for name, key in PLAIN_ENV_KEYS.items():
-        if problem.startswith(key + " ") and (
-            name in os.environ or _prefixed_name(key) in os.environ
-        ):
-            return f"{problem} (from ${_prefixed_name(key) if _prefixed_name(key) in os.environ else name})"
+        if not problem.startswith(key + " "):
+            continue
+        source = next((v for v in (_prefixed_name(key), name) if v in os.environ), None)
+        return f"{problem} (from ${source})" if source else problem
     return problem
 
 

@@ -20,6 +20,8 @@ from structlog.typing import Processor
 LogFormat = Literal["console", "json"]
 JOB_KEYS = ("job_id", "correlation_id")
 _HANDLER_NAME = "fragrance_ai"
+# Libraries that install a handler of their own at import and stop propagation.
+_SELF_HANDLED_LOGGERS = ("faststream",)
 
 
 def _orjson_text(obj: Any, **_: Any) -> str:
@@ -66,6 +68,11 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "console") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric_level)
+    for name in _SELF_HANDLED_LOGGERS:
+        library_logger = logging.getLogger(name)
+        library_logger.handlers.clear()
+        library_logger.propagate = True
+        library_logger.setLevel(logging.NOTSET)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -20,6 +20,7 @@ from brokers import (
     subscriber_options,
     topic_catalogue,
 )
+from brokers.factory import BrokerConfigError
 from fragrance_ai.config_loader import load_settings
 from fragrance_ai.embedded.broker import EmbeddedBroker
 from fragrance_ai.logs import current_job_context
@@ -168,3 +169,13 @@ async def test_paused_broker_comes_back(private_broker: EmbeddedBroker) -> None:
     finally:
         await producer.stop()
     assert metadata.offset == 0
+
+
+def test_a_broker_needs_an_address() -> None:
+    with pytest.raises(BrokerConfigError, match=r"kafka\.bootstrap_servers is empty"):
+        make_broker(load_settings("testing"))
+
+
+def test_unknown_worker_role_has_no_command_topic() -> None:
+    with pytest.raises(ValueError, match="'gpu'"):
+        command_topic("gpu")
