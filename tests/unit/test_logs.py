@@ -114,3 +114,16 @@ def test_configuring_twice_keeps_one_handler(capsys: pytest.CaptureFixture[str])
 def test_bad_level_or_format_is_named(level: str, fmt: str) -> None:
     with pytest.raises(ValueError, match=repr(level if level == "LOUD" else fmt)):
         configure_logging(level, fmt)  # type: ignore[arg-type]
+
+
+def test_faststream_lines_leave_its_own_handler_for_ours(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import faststream  # noqa: F401  (installs FastStream's handler on import)
+
+    configure_logging("INFO", "json")
+    logging.getLogger("faststream.kafka").info("Received", extra={"topic": "fragrance.events"})
+    [line] = json_lines(capsys.readouterr().err)
+    assert line["event"] == "Received"
+    assert line["topic"] == "fragrance.events"
+    assert capsys.readouterr().out == ""
