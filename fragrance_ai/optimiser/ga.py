@@ -20,9 +20,10 @@ from deap import base, tools
 from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.objective import ScoringProblem, assemble_formula
+from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser.candidates import select_candidates
 from fragrance_ai.training.dynamics import percent_caps, project_to_caps
+from fragrance_ai.training.formulas import formula_from_percents
 from schemas.brief import Brief
 from schemas.formula import Formula
 
@@ -105,7 +106,7 @@ def optimise_with_ga(
             ind.row for ind in tools.selNSGA2(_individuals(union_fitness), config.population_size)
         ]
         population, fitness = union[kept], union_fitness[kept]
-    return _result(problem, population, fitness, brief, catalog, evaluations, config.generations)
+    return _result(problem, population, fitness, catalog, evaluations, config.generations)
 
 
 def _evaluate(problem: ScoringProblem, percents: np.ndarray, batch: bool) -> np.ndarray:
@@ -156,7 +157,6 @@ def _result(
     problem: ScoringProblem,
     population: np.ndarray,
     fitness: np.ndarray,
-    brief: Brief,
     catalog: Catalog,
     evaluations: int,
     generations: int,
@@ -165,23 +165,16 @@ def _result(
     rows = sorted({ind.row for ind in first_front}, key=lambda r: (fitness[r, 1], -fitness[r, 0]))
     front: dict[tuple[tuple[str, float], ...], ParetoFormula] = {}
     for r in rows:
-        formula = _formula(problem, population[r], brief, catalog)
+        formula = formula_from_percents(problem, population[r], catalog)
         key = tuple((line.material_id, line.percent) for line in formula.lines)
         front.setdefault(
             key, ParetoFormula(formula=formula, total=fitness[r, 0], cost_per_kg=fitness[r, 1])
         )
     best = int(np.argmax(fitness[:, 0]))
     return GAResult(
-        best=_formula(problem, population[best], brief, catalog),
+        best=formula_from_percents(problem, population[best], catalog),
         best_total=float(fitness[best, 0]),
         front=tuple(front.values()),
         evaluations=evaluations,
         generations=generations,
     )
-
-
-def _formula(
-    problem: ScoringProblem, percents: np.ndarray, brief: Brief, catalog: Catalog
-) -> Formula:
-    by_id = {m.id: float(p) for m, p in zip(problem.materials, percents, strict=True)}
-    return assemble_formula(by_id, brief, catalog)

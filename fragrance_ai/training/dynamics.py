@@ -14,14 +14,15 @@ from fragrance_ai.optimiser.errors import FormulationError
 MIN_PERCENT = 1e-4
 """Floor under a percentage before its logarithm, so a material at 0% can come back."""
 
-CAP_MARGIN = 1e-9
-"""Caps sit this fraction inside the IFRA limit, so rounding never reads as a breach."""
+CAP_MARGIN_PERCENT = 1e-3
+"""Caps sit this far (in % of the concentrate) inside the IFRA limit, so that the
+formula's rounding to 4 decimals never reads as a breach."""
 
 
 def percent_caps(problem: ScoringProblem) -> np.ndarray:
     """Most % of the concentrate each candidate may take: its IFRA limit in the finished
     product divided by the dilution, 100 when unrestricted, 0 when excluded."""
-    caps = 100.0 * problem.limits / problem.finished_factor * (1.0 - CAP_MARGIN)
+    caps = 100.0 * problem.limits / problem.finished_factor - CAP_MARGIN_PERCENT
     caps = np.where(problem.excluded_mask, 0.0, np.minimum(caps, 100.0))
     if caps.sum() < 100.0:
         names = ", ".join(m.id for m in problem.materials)

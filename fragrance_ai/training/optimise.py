@@ -1,13 +1,13 @@
 """Optimise one brief with PPO: every environment formulates for it, and the best
 formula visited is the answer (the *optimise* kind of RL job)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.objective import assemble_formula
+from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
 from fragrance_ai.training.progress import ProgressCallback, StopCheck, StopReason, TrainingProgress
@@ -48,6 +48,7 @@ def optimise_with_ppo(
     plateau = plateau or Plateau()
     catalog = catalog or load_catalog()
     problem = compile_problem(brief, config.n_ingredients, catalog)
+    config = replace(config, n_ingredients=problem.size)
     trainer = PPOTrainer(config, lambda _rng: [problem])
     best: BestFormula | None = None
     stale = 0
@@ -68,9 +69,8 @@ def optimise_with_ppo(
             break
     if best is None:
         raise RuntimeError("the optimisation was cancelled before its first iteration")
-    by_id = {m.id: float(p) for m, p in zip(problem.materials, best.percents, strict=True)}
     return PPOOptimisation(
-        formula=assemble_formula(by_id, brief, catalog),
+        formula=formula_from_percents(problem, best.percents, catalog),
         objective=best.objective,
         iterations=trainer.iteration,
         global_step=trainer.global_step,

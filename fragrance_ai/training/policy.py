@@ -9,9 +9,10 @@ import numpy as np
 import torch
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.objective import ScoringProblem, assemble_formula
+from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.training.agent import Agent
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
+from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
 from schemas.brief import Brief
@@ -45,8 +46,7 @@ class Policy:
     def formulate(self, brief: Brief) -> Formula:
         problem = compile_problem(brief, self.config.n_ingredients, self.catalog)
         [(_, percents)] = self.best_percents([problem])
-        by_id = {m.id: float(p) for m, p in zip(problem.materials, percents, strict=True)}
-        return assemble_formula(by_id, brief, self.catalog)
+        return formula_from_percents(problem, percents, self.catalog)
 
     def to_state(self) -> dict[str, Any]:
         init = {
@@ -63,7 +63,8 @@ class Policy:
         config = PPOConfig(**state["config"])
         weights = state["agent"]
         observation_size = weights["critic.0.weight"].shape[1]
-        agent = Agent(observation_size, config.n_ingredients, config.hidden_size, torch.Generator())
+        action_size = weights["actor_logstd"].shape[1]
+        agent = Agent(observation_size, action_size, config.hidden_size, torch.Generator())
         agent.load_state_dict(weights)
         return cls(agent, config, catalog)
 

@@ -17,8 +17,9 @@ class PPOConfig:
 
     seed: int = 1
     """Seed of every random draw: network init, actions, minibatches, briefs."""
-    n_ingredients: int = 10
-    """Candidate materials per brief: the action size."""
+    n_ingredients: int | None = None
+    """Candidate slots per brief, the action size; None: as many as the brief's candidate
+    selection gives (one-brief optimisation only: a policy over many briefs needs a number)."""
     episode_length: int = 16
     """Adjustments per episode."""
     step_size: float = 0.5

@@ -17,12 +17,15 @@ DEFAULT_BRIEF = Brief(
 
 
 def compile_problem(
-    brief: Brief, n_ingredients: int, catalog: Catalog | None = None
+    brief: Brief, n_ingredients: int | None, catalog: Catalog | None = None
 ) -> ScoringProblem:
     """The brief's candidates, padded with excluded materials (which the dynamics keep
     at 0%) when the exclusions leave fewer than `n_ingredients`, so that every brief
-    gives the same number of slots and one policy can answer them all."""
+    gives the same number of slots and one policy can answer them all. None: the
+    candidates `select_candidates` chooses by default, unpadded."""
     catalog = catalog or load_catalog()
+    if n_ingredients is None:
+        return ScoringProblem.compile(brief, select_candidates(brief, catalog))
     if not 2 <= n_ingredients <= len(catalog):
         raise ValueError(
             f"n_ingredients must be between 2 and the catalog's {len(catalog)} materials, "

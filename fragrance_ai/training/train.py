@@ -44,7 +44,9 @@ class TrainConfig:
     """Checkpoints go to checkpoint_dir/run (CHECKPOINT_DIR in settings)."""
     tensorboard_dir: Path | None = None
     """TensorBoard events go to tensorboard_dir/run; None: no logging."""
-    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(total_timesteps=1_000_000))
+    ppo: PPOConfig = field(
+        default_factory=lambda: PPOConfig(n_ingredients=12, total_timesteps=1_000_000)
+    )
     """The PPO hyperparameters."""
     briefs_per_rollout: int = 8
     """Distinct random briefs per iteration; num_envs must be a multiple."""
@@ -93,12 +95,15 @@ def train_policy(
 ) -> TrainingOutcome:
     catalog = catalog or load_catalog()
     ppo = config.ppo
+    if ppo.n_ingredients is None:
+        raise ValueError("training a policy needs a fixed PPOConfig.n_ingredients")
+    n_ingredients = ppo.n_ingredients
     trainer = PPOTrainer(
         ppo,
-        lambda rng: random_problems(rng, config.briefs_per_rollout, ppo.n_ingredients, catalog),
+        lambda rng: random_problems(rng, config.briefs_per_rollout, n_ingredients, catalog),
     )
     eval_rng = np.random.default_rng(ppo.seed + EVAL_SEED_OFFSET)
-    eval_problems = random_problems(eval_rng, config.eval_briefs, ppo.n_ingredients, catalog)
+    eval_problems = random_problems(eval_rng, config.eval_briefs, n_ingredients, catalog)
     resumed = latest_checkpoint(config.run_dir)
     if resumed is not None:
         trainer.load_state_dict(load_checkpoint(resumed))

@@ -54,11 +54,16 @@ class PPOTrainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
         problems = draw_problems(self.rng)
+        if config.n_ingredients is not None and problems[0].size != config.n_ingredients:
+            raise ValueError(
+                f"the problems have {problems[0].size} candidates, not n_ingredients="
+                f"{config.n_ingredients}"
+            )
         self.env = BatchedFragranceEnv(
             problems, self._envs_per_problem(problems), config.episode_length, config.step_size
         )
         self.agent = Agent(
-            self.env.observation_size, config.n_ingredients, config.hidden_size, self.generator
+            self.env.observation_size, self.action_size, config.hidden_size, self.generator
         )
         self.optimizer = optim.Adam(self.agent.parameters(), lr=config.learning_rate, eps=1e-5)
         self.entropy = EntropyScheduler(
@@ -72,6 +77,10 @@ class PPOTrainer:
         self.iteration = 0
         self.global_step = 0
         self._first_problems: Sequence[ScoringProblem] | None = problems
+
+    @property
+    def action_size(self) -> int:
+        return self.env.problems[0].size
 
     @property
     def finished(self) -> bool:
@@ -115,7 +124,7 @@ class PPOTrainer:
     def _collect(self) -> tuple[Rollout, torch.Tensor, list[float], list[float], BestFormula]:
         c, env = self.config, self.env
         obs = torch.zeros((c.num_steps, c.num_envs, env.observation_size))
-        actions = torch.zeros((c.num_steps, c.num_envs, c.n_ingredients))
+        actions = torch.zeros((c.num_steps, c.num_envs, self.action_size))
         logprobs, rewards, dones, values = (
             torch.zeros((c.num_steps, c.num_envs)) for _ in range(4)
         )

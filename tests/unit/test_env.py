@@ -9,6 +9,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from fragrance_ai.catalog import load_catalog
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.dynamics import apply_action, percent_caps
+from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo_engine import FragranceEnvironment
 from fragrance_ai.training.problem import compile_problem
 from schemas.brief import Brief, Concentration
@@ -95,3 +96,16 @@ def test_an_action_moves_percentages_multiplicatively_before_renormalising() -> 
 def test_too_many_ingredients_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="n_ingredients"):
         compile_problem(PARFUM, 10_000)
+
+
+def test_a_formula_made_at_a_cap_with_traces_stays_within_ifra() -> None:
+    problem = compile_problem(PARFUM, 10)
+    caps = percent_caps(problem)
+    capped = int(np.argmin(caps + (caps == 0) * 1e9))
+    assert caps[capped] < 100.0
+    percents = np.full(10, 0.01)  # traces below PRESENT_PERCENT, dropped by the formula
+    percents[capped] = caps[capped]
+    percents[caps == 100.0] += (100.0 - percents.sum()) / (caps == 100.0).sum()
+    formula = formula_from_percents(problem, percents, load_catalog())
+    assert formula.ifra_compliant
+    assert formula.score.total == pytest.approx(problem.score_batch(percents).total[0], abs=0.01)
