@@ -3,15 +3,20 @@ formula visited is the answer (the *optimise* kind of RL job)."""
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
-from fragrance_ai.training.progress import ProgressCallback, StopCheck, StopReason, TrainingProgress
-from fragrance_ai.training.trainer import BestFormula, PPOTrainer
+from fragrance_ai.training.progress import (
+    ProgressCallback,
+    RunCancelledError,
+    StopCheck,
+    StopReason,
+    TrainingProgress,
+)
+from fragrance_ai.training.trainer import BestFormula, IterationStats, PPOTrainer
 from schemas.brief import Brief
 from schemas.formula import Formula
 
@@ -63,12 +68,12 @@ def optimise_with_ppo(
             best = stats.best
         stale = 0 if improved else stale + 1
         if on_progress is not None:
-            on_progress(_progress(trainer, stats.mean_return, stats.mean_final_objective, best))
+            on_progress(_progress(trainer, stats, best))
         if stale >= plateau.patience:
             stopped_by = "plateau"
             break
     if best is None:
-        raise RuntimeError("the optimisation was cancelled before its first iteration")
+        raise RunCancelledError("the optimisation was cancelled before its first iteration")
     return PPOOptimisation(
         formula=formula_from_percents(problem, best.percents, catalog),
         objective=best.objective,
@@ -78,17 +83,16 @@ def optimise_with_ppo(
     )
 
 
-def _progress(
-    trainer: PPOTrainer, mean_return: float, mean_objective: float, best: BestFormula
-) -> TrainingProgress:
+def _progress(trainer: PPOTrainer, stats: IterationStats, best: BestFormula) -> TrainingProgress:
+    c = trainer.config
     return TrainingProgress(
         run="optimise",
         iteration=trainer.iteration,
-        num_iterations=trainer.config.num_iterations,
+        num_iterations=c.num_iterations,
         global_step=trainer.global_step,
-        episodes=trainer.iteration * trainer.config.num_envs * trainer.config.episodes_per_rollout,
-        mean_return=mean_return,
-        mean_objective=mean_objective,
-        best_objective=float(np.float64(best.objective)),
-        steps_per_second=0.0,
+        episodes=trainer.iteration * c.num_envs * c.episodes_per_rollout,
+        mean_return=stats.mean_return,
+        mean_objective=stats.mean_final_objective,
+        best_objective=best.objective,
+        steps_per_second=stats.steps_per_second,
     )

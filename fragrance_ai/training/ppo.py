@@ -24,7 +24,7 @@ class PPOConfig:
     """Adjustments per episode."""
     step_size: float = 0.5
     """An action of +/-1 multiplies a percentage by exp(+/-step_size)."""
-    num_envs: int = 64
+    num_envs: int = 256
     """Environments stepped together in the batched environment."""
     episodes_per_rollout: int = 1
     """Episodes each environment plays per iteration; rollouts always end on an episode end."""
@@ -38,9 +38,9 @@ class PPOConfig:
     """Discount factor."""
     gae_lambda: float = 0.95
     """Lambda of generalised advantage estimation."""
-    num_minibatches: int = 8
+    num_minibatches: int = 4
     """Minibatches per epoch."""
-    update_epochs: int = 6
+    update_epochs: int = 4
     """Passes over each rollout."""
     norm_adv: bool = True
     """Normalise advantages within each minibatch."""

@@ -19,11 +19,17 @@ class TrainingProgress(BaseModel):
     episodes: int = Field(description="Episodes completed so far")
     mean_return: float = Field(description="Mean objective gained per episode, last iteration")
     mean_objective: float = Field(description="Mean objective at episode end, last iteration")
-    best_objective: float = Field(description="Best objective of any formula visited so far")
+    best_objective: float = Field(
+        description="Best objective of any formula visited since the run started or resumed"
+    )
     eval_objective: float | None = Field(
         default=None, description="Deterministic policy's mean objective on the evaluation briefs"
     )
     steps_per_second: float = Field(description="Environment steps per second, last iteration")
+
+
+class RunCancelledError(RuntimeError):
+    """A run was cancelled before it had anything to return."""
 
 
 ProgressCallback = Callable[[TrainingProgress], None]

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -66,7 +67,7 @@ class TrainConfig:
 
 class TrainingOutcome(BaseModel):
     run: str = Field(description="Run name")
-    status: str = Field(description="completed or cancelled")
+    status: Literal["completed", "cancelled"] = Field(description="completed or cancelled")
     iterations: int = Field(description="Iterations completed in all")
     global_step: int = Field(description="Environment steps in all")
     resumed_from_step: int | None = Field(description="Global step of the checkpoint resumed")
@@ -93,17 +94,9 @@ def train_policy(
     on_progress: ProgressCallback | None = None,
     catalog: Catalog | None = None,
 ) -> TrainingOutcome:
+    """Run (or resume) training to `config.ppo.total_timesteps`, or until `should_stop`."""
     catalog = catalog or load_catalog()
-    ppo = config.ppo
-    if ppo.n_ingredients is None:
-        raise ValueError("training a policy needs a fixed PPOConfig.n_ingredients")
-    n_ingredients = ppo.n_ingredients
-    trainer = PPOTrainer(
-        ppo,
-        lambda rng: random_problems(rng, config.briefs_per_rollout, n_ingredients, catalog),
-    )
-    eval_rng = np.random.default_rng(ppo.seed + EVAL_SEED_OFFSET)
-    eval_problems = random_problems(eval_rng, config.eval_briefs, n_ingredients, catalog)
+    trainer, eval_problems = _build(config, catalog)
     resumed = latest_checkpoint(config.run_dir)
     if resumed is not None:
         trainer.load_state_dict(load_checkpoint(resumed))
@@ -111,52 +104,20 @@ def train_policy(
     writer = None
     if config.tensorboard_dir is not None:
         writer = SummaryWriter(str(config.tensorboard_dir / config.run), purge_step=resumed_from)
-    episodes, best, eval_objective = 0, -np.inf, None
-    checkpoint = resumed
-    cancelled = False
     try:
-        while not trainer.finished:
-            if should_stop is not None and should_stop():
-                cancelled = True
-                break
-            stats = trainer.run_iteration()
-            episodes += ppo.num_envs * ppo.episodes_per_rollout
-            best = max(best, stats.best.objective)
-            if trainer.iteration % config.eval_every == 0 or trainer.finished:
-                eval_objective = _evaluate(trainer, eval_problems, catalog)
-            progress = TrainingProgress(
-                run=config.run,
-                iteration=trainer.iteration,
-                num_iterations=ppo.num_iterations,
-                global_step=trainer.global_step,
-                episodes=episodes,
-                mean_return=stats.mean_return,
-                mean_objective=stats.mean_final_objective,
-                best_objective=best,
-                eval_objective=eval_objective
-                if trainer.iteration % config.eval_every == 0
-                else None,
-                steps_per_second=stats.steps_per_second,
-            )
-            if writer is not None:
-                log_iteration(writer, stats, progress)
-            if trainer.iteration % config.checkpoint_every == 0 or trainer.finished:
-                checkpoint = save_checkpoint(
-                    config.run_dir, trainer.state_dict(), config.keep_checkpoints
-                )
-            if on_progress is not None:
-                on_progress(progress)
-        if cancelled or checkpoint is None or _step_of(checkpoint) != trainer.global_step:
-            checkpoint = save_checkpoint(
-                config.run_dir, trainer.state_dict(), config.keep_checkpoints
-            )
+        eval_objective = _iterate(
+            config, trainer, eval_problems, catalog, writer, should_stop, on_progress
+        )
     finally:
         if writer is not None:
             writer.close()
+    checkpoint = latest_checkpoint(config.run_dir)
+    if checkpoint is None or _step_of(checkpoint) != trainer.global_step:
+        checkpoint = save_checkpoint(config.run_dir, trainer.state_dict(), config.keep_checkpoints)
     policy_path = None
     if trainer.finished:
         policy_path = config.run_dir / POLICY_FILE
-        Policy(trainer.agent, ppo, catalog).save(policy_path)
+        Policy(trainer.agent, config.ppo, catalog).save(policy_path)
     return TrainingOutcome(
         run=config.run,
         status="completed" if trainer.finished else "cancelled",
@@ -167,6 +128,56 @@ def train_policy(
         policy=str(policy_path) if policy_path else None,
         eval_objective=eval_objective,
     )
+
+
+def _build(config: TrainConfig, catalog: Catalog) -> tuple[PPOTrainer, list[ScoringProblem]]:
+    n_ingredients = config.ppo.n_ingredients
+    if n_ingredients is None:
+        raise ValueError("training a policy needs a fixed PPOConfig.n_ingredients")
+    trainer = PPOTrainer(
+        config.ppo,
+        lambda rng: random_problems(rng, config.briefs_per_rollout, n_ingredients, catalog),
+    )
+    eval_rng = np.random.default_rng(config.ppo.seed + EVAL_SEED_OFFSET)
+    return trainer, random_problems(eval_rng, config.eval_briefs, n_ingredients, catalog)
+
+
+def _iterate(
+    config: TrainConfig,
+    trainer: PPOTrainer,
+    eval_problems: Sequence[ScoringProblem],
+    catalog: Catalog,
+    writer: SummaryWriter | None,
+    should_stop: StopCheck | None,
+    on_progress: ProgressCallback | None,
+) -> float | None:
+    """Iterations until finished or asked to stop; the last evaluation's objective."""
+    ppo, best, last_eval = config.ppo, -np.inf, None
+    while not trainer.finished and not (should_stop is not None and should_stop()):
+        stats = trainer.run_iteration()
+        best = max(best, stats.best.objective)
+        evaluated = None
+        if trainer.iteration % config.eval_every == 0 or trainer.finished:
+            evaluated = last_eval = _evaluate(trainer, eval_problems, catalog)
+        progress = TrainingProgress(
+            run=config.run,
+            iteration=trainer.iteration,
+            num_iterations=ppo.num_iterations,
+            global_step=trainer.global_step,
+            episodes=trainer.iteration * ppo.num_envs * ppo.episodes_per_rollout,
+            mean_return=stats.mean_return,
+            mean_objective=stats.mean_final_objective,
+            best_objective=best,
+            eval_objective=evaluated,
+            steps_per_second=stats.steps_per_second,
+        )
+        if writer is not None:
+            log_iteration(writer, stats, progress)
+        if trainer.iteration % config.checkpoint_every == 0 or trainer.finished:
+            save_checkpoint(config.run_dir, trainer.state_dict(), config.keep_checkpoints)
+        if on_progress is not None:
+            on_progress(progress)
+    return last_eval
 
 
 def _evaluate(trainer: PPOTrainer, problems: Sequence[ScoringProblem], catalog: Catalog) -> float:
