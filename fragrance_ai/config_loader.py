@@ -78,7 +78,7 @@ VALIDATORS: list[Validator] = [
     Validator("jobs.retry_backoff_s", must_exist=True, is_type_of=(int, float), gte=0),
     Validator("kafka.producer.acks", must_exist=True, is_in=["all", 0, 1, -1]),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),
-    *_bools("compute.use_gpu", "compute.enable_quantization"),
+    *_bools("compute.use_gpu", "compute.enable_quantization", "database.migrate_on_start"),
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),
     Validator("log.format", must_exist=True, is_in=["console", "json"]),
 ]  # fmt: skip

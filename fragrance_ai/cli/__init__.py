@@ -10,11 +10,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate
+from fragrance_ai.cli import formulate, programs
+from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate,)
+SUBCOMMANDS = (formulate, programs)
 
 USAGE_ERROR = 2
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (BriefError, FormulationError) as error:
+    except (BriefError, FormulationError, SettingsError) as error:
         print(f"fragrance-ai: {error}", file=sys.stderr)
     except ValidationError as error:
         first = error.errors()[0]

@@ -1,0 +1,106 @@
+"""`api`, `worker`, `dev`, `db migrate` and `topics create`: the system's processes."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal, cast
+
+from dynaconf import Dynaconf
+
+from fragrance_ai.config_loader import load_settings
+from fragrance_ai.logs import configure_logging
+from fragrance_ai.programs.lifecycle import explain, run_until_signalled
+
+STARTUP_FAILED = 1
+
+
+def configured(settings: Dynaconf | None = None) -> Dynaconf:
+    settings = settings or load_settings()
+    log_format = cast(Literal["console", "json"], str(settings.log.format))
+    configure_logging(str(settings.log.level), log_format)
+    return settings
+
+
+def run_program(main: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """Run to completion; a start-up failure a user can fix prints one line, exit 1."""
+    try:
+        asyncio.run(main())
+    except Exception as exc:
+        reasons = [explain(leaf) for leaf in _leaves(exc)]
+        if not all(reasons):
+            raise
+        print(f"fragrance-ai: {reasons[0]}", file=sys.stderr)
+        return STARTUP_FAILED
+    return 0
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def run_api(args: argparse.Namespace) -> int:
+    from fragrance_ai.programs.api import serve_api
+
+    settings = configured()
+    if args.port is not None:
+        settings.set("api.port", args.port)
+    return run_program(lambda: run_until_signalled(lambda stop: serve_api(settings, stop)))
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from fragrance_ai.programs.worker import run_worker as worker
+
+    settings = configured()
+    return run_program(
+        lambda: run_until_signalled(lambda stop: worker(settings, (args.role,), stop))
+    )
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    from fragrance_ai.programs.dev import run_dev as dev
+
+    settings = configured()
+    if args.port is not None:
+        settings.set("api.port", args.port)
+    return run_program(lambda: run_until_signalled(lambda stop: dev(settings, stop)))
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from fragrance_ai.programs.admin import migrate_database
+
+    return run_program(lambda: migrate_database(configured()))
+
+
+def run_create_topics(args: argparse.Namespace) -> int:
+    from fragrance_ai.programs.admin import create_all_topics
+
+    return run_program(lambda: create_all_topics(configured()))
+
+
+def register(subparsers: Any) -> None:
+    api = subparsers.add_parser("api", help="serve the HTTP API (needs a broker and a database)")
+    api.add_argument("--port", type=int, help="listen on this port instead of api.port")
+    api.set_defaults(run=run_api)
+
+    worker = subparsers.add_parser("worker", help="run one worker of a role")
+    worker.add_argument("role", choices=("llm", "rl"), help="which commands to consume")
+    worker.set_defaults(run=run_worker)
+
+    dev = subparsers.add_parser(
+        "dev", help="run everything in one process, on an embedded broker and database"
+    )
+    dev.add_argument("--port", type=int, help="listen on this port instead of api.port")
+    dev.set_defaults(run=run_dev)
+
+    db = subparsers.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=run_migrate)
+
+    topics = subparsers.add_parser("topics", help="Kafka topic administration")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True)
+    topic_commands.add_parser(
+        "create", help="create the catalogue's topics (existing ones are kept)"
+    ).set_defaults(run=run_create_topics)

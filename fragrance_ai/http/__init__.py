@@ -1,0 +1,1 @@
+"""The HTTP front door: an aiohttp application factory and its views."""

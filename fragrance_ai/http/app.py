@@ -1,0 +1,28 @@
+"""`init_app(settings)`: the aiohttp application, its middlewares, routes and resources."""
+
+from weakref import WeakSet
+
+from aiohttp import web
+from dynaconf import Dynaconf
+
+from fragrance_ai.http import resources
+from fragrance_ai.http.correlation import correlation_middleware
+from fragrance_ai.http.keys import READINESS, SETTINGS, STREAMS
+from fragrance_ai.http.problems import problem_middleware
+from fragrance_ai.http.readiness import Readiness
+from fragrance_ai.http.routes import add_routes
+
+
+def init_app(settings: Dynaconf) -> web.Application:
+    """The API on the broker and database named in `settings` (`kafka.bootstrap_servers`,
+    `database.url`), which must be set: `fragrance-ai dev` sets them to embedded ones."""
+    app = web.Application(
+        client_max_size=int(settings.api.max_body_bytes),
+        middlewares=[correlation_middleware, problem_middleware],
+    )
+    app[SETTINGS] = settings
+    app[READINESS] = Readiness()
+    app[STREAMS] = WeakSet()
+    app.cleanup_ctx.extend([resources.streams, resources.database, resources.kafka])
+    add_routes(app)
+    return app

@@ -1,0 +1,91 @@
+"""The API process's resources, one `cleanup_ctx` generator each: start above the
+`yield`, stop below it, in reverse order of start."""
+
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+from faststream.kafka import KafkaBroker
+
+from brokers.factory import make_broker
+from fragrance_ai.http.keys import EVENT_FEED, NOTIFIER, READINESS, SETTINGS, STORE, STREAMS
+from fragrance_ai.http.readiness import Check
+from fragrance_ai.jobs.feed import JobEventFeed
+from fragrance_ai.jobs.recorder import EventRecorder
+from fragrance_ai.jobs.relay import OutboxRelay
+from fragrance_ai.store import JobStore, OutboxMessage, migrate, open_pool
+from handlers import events
+
+log = structlog.get_logger(__name__)
+BROKER_PING_S = 1.5
+
+
+def database_check(store: JobStore) -> Check:
+    async def check() -> None:
+        if not await store.ping():
+            raise ConnectionError("the database does not answer")
+
+    return check
+
+
+def broker_check(broker: KafkaBroker, bootstrap_servers: str) -> Check:
+    async def check() -> None:
+        if not await broker.ping(BROKER_PING_S):
+            raise ConnectionError(f"no answer from {bootstrap_servers}")
+
+    return check
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = await open_pool(
+        settings.database.url,
+        min_size=settings.database.pool_min,
+        max_size=settings.database.pool_max,
+    )
+    if settings.database.migrate_on_start:
+        await migrate(pool)
+    store = JobStore(pool)
+    app[STORE] = store
+    app[READINESS].add("database", database_check(store))
+    notifier = await store.notifier().start()
+    app[NOTIFIER] = notifier
+    app[EVENT_FEED] = JobEventFeed(store, notifier)
+    yield
+    await notifier.stop()
+    await pool.close()
+
+
+async def kafka(app: web.Application) -> AsyncIterator[None]:
+    """The events consumer that records and routes jobs, and the outbox relay."""
+    settings, store = app[SETTINGS], app[STORE]
+    broker = make_broker(settings)
+    broker.include_router(events.build_router(settings, broker))
+    broker.context.set_global("event_recorder", EventRecorder(store))
+
+    async def publish(message: OutboxMessage) -> None:
+        await broker.publish(
+            message.payload,
+            message.topic,
+            key=message.key.encode() if message.key else None,
+            headers=message.headers,
+            correlation_id=message.headers.get("correlation_id"),
+        )
+
+    await broker.start()
+    app[READINESS].add("broker", broker_check(broker, settings.kafka.bootstrap_servers))
+    relay = OutboxRelay(store, app[NOTIFIER], publish)
+    relay.start()
+    yield
+    await relay.stop()
+    await broker.stop()
+
+
+async def streams(app: web.Application) -> AsyncIterator[None]:
+    """Open SSE streams end with the server instead of holding shutdown up."""
+    yield
+    open_streams = app[STREAMS]
+    for response in list(open_streams):
+        if isinstance(response, EventSourceResponse):
+            response.stop_streaming()

@@ -1,0 +1,17 @@
+"""Every route of the API, in one flat list."""
+
+from aiohttp import web
+
+from fragrance_ai.http import sse, views
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.post("/v1/formulations", views.create_formulation),
+            web.get("/v1/jobs/{job_id}", views.get_job),
+            web.get("/v1/jobs/{job_id}/events", sse.stream_job_events),
+            web.get("/health", views.health),
+            web.get("/ready", views.ready),
+        ]
+    )

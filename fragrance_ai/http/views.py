@@ -1,0 +1,67 @@
+"""Thin views: parse, call the job service, translate domain errors at the edge."""
+
+from uuid import UUID
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
+from fragrance_ai.http.problems import problem, validation_problem
+from fragrance_ai.jobs import submit_formulation
+from fragrance_ai.store import JobNotFoundError
+from schemas.http import FormulationRequest, JobAccepted
+
+
+def job_links(job_id: UUID) -> dict[str, str]:
+    return {"self": f"/v1/jobs/{job_id}", "events": f"/v1/jobs/{job_id}/events"}
+
+
+def parse_job_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["job_id"])
+    except ValueError:
+        raise web.HTTPNotFound(text=f"no job {request.match_info['job_id']!r}") from None
+
+
+async def create_formulation(request: web.Request) -> web.Response:
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        return problem(400, "Body is not JSON", str(exc))
+    try:
+        formulation = FormulationRequest.model_validate(body)
+    except ValidationError as exc:
+        return validation_problem(exc)
+    job_id = await submit_formulation(
+        request.app[STORE], formulation.brief, formulation.options, request[CORRELATION_ID]
+    )
+    accepted = JobAccepted(job_id=job_id, status="queued", links=job_links(job_id))
+    return web.Response(
+        status=202,
+        body=accepted.model_dump_json(),
+        content_type="application/json",
+        headers={"Location": accepted.links["self"]},
+    )
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job_id = parse_job_id(request)
+    try:
+        job = await request.app[STORE].get_job(job_id)
+    except JobNotFoundError:
+        raise web.HTTPNotFound(text=f"no job {job_id}") from None
+    return web.Response(body=job.model_dump_json(), content_type="application/json")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    report = await request.app[READINESS].report()
+    healthy = all(state == "ok" for state in report.values())
+    return web.json_response(
+        {"status": "ready" if healthy else "not ready", "dependencies": report},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,33 @@
+"""A job's events as an async stream: stored ones first, then live ones as they land."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore, Notifier
+from schemas.jobs import JobEvent
+
+FINAL_EVENTS = frozenset({"formula_optimized", "job_failed"})
+
+
+@dataclass
+class JobEventFeed:
+    store: JobStore
+    notifier: Notifier
+    poll_s: float = 5.0
+    """NOTIFY is a hint: without one, look again after this long anyway."""
+
+    async def follow(self, job_id: UUID, after_seq: int = 0) -> AsyncIterator[JobEvent]:
+        """Events numbered above `after_seq`, ending after the job's final event."""
+        async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
+            while True:
+                for event in await self.store.events_since(job_id, after_seq):
+                    yield event
+                    after_seq = event.seq
+                    if event.type in FINAL_EVENTS:
+                        return
+                if (await self.store.get_job(job_id)).status.is_terminal and not (
+                    await self.store.events_since(job_id, after_seq)
+                ):
+                    return
+                await wake.wait(self.poll_s)

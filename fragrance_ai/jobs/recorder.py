@@ -1,0 +1,34 @@
+"""Events from the workers land in PostgreSQL and move the job along its route."""
+
+from dataclasses import dataclass
+
+import structlog
+
+from fragrance_ai.jobs.dispatch import outbox_message
+from fragrance_ai.jobs.routing import dedup_key, transition
+from fragrance_ai.store import JobStore
+from schemas.messages import EventMessage, FormulationOptions
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class EventRecorder:
+    store: JobStore
+
+    async def record(self, event: EventMessage) -> int | None:
+        """Record one event; None when it was a duplicate or a late arrival (a no-op)."""
+        job = await self.store.get_job(event.job_id)
+        step = transition(event, FormulationOptions.model_validate(job.options))
+        outbox = [outbox_message(step.dispatch, job.correlation_id)] if step.dispatch else []
+        seq = await self.store.record_event(
+            event.job_id,
+            event.type,
+            event.model_dump(mode="json", exclude={"job_id", "type"}),
+            dedup_key(event),
+            step.status,
+            step.fields,
+            outbox,
+        )
+        log.info("event recorded" if seq else "duplicate event ignored", kind=event.type, seq=seq)
+        return seq

@@ -1,0 +1,47 @@
+"""Bounded retries with exponential backoff for transient failures of a job's stage."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import structlog
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    """Attempts in all, the first included."""
+    backoff_s: float = 0.5
+    """Wait before the second attempt; doubled before each further one."""
+
+
+class RetriesExhaustedError(RuntimeError):
+    def __init__(self, attempts: int, last: BaseException) -> None:
+        super().__init__(f"gave up after {attempts} attempt(s): {type(last).__name__}: {last}")
+        self.attempts = attempts
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    permanent: tuple[type[BaseException], ...] = (),
+) -> T:
+    """Run `attempt` until it succeeds; errors in `permanent` are raised at once, others
+    are retried up to the policy's bound and then raised as RetriesExhaustedError."""
+    delay = policy.backoff_s
+    for number in range(1, policy.max_attempts + 1):
+        try:
+            return await attempt()
+        except permanent:
+            raise
+        except Exception as exc:
+            if number == policy.max_attempts:
+                raise RetriesExhaustedError(number, exc) from exc
+            log.warning("attempt failed, retrying", attempt=number, delay_s=delay, error=str(exc))
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")

@@ -1,0 +1,91 @@
+"""The route of a job, decided here and nowhere else (DESIGN.md invariant 4).
+
+queued → (llm) interpreting → (rl) optimising → succeeded, or failed at any stage.
+Workers only answer commands with events; this module turns each event into the
+job's next status, the fields to record, and the next command, if any.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from schemas.brief import Brief
+from schemas.jobs import JobStatus, JobView
+from schemas.messages import (
+    BriefInterpreted,
+    EventMessage,
+    FormulaOptimized,
+    FormulationOptions,
+    InterpretBrief,
+    JobFailed,
+    Message,
+    OptimizeFormula,
+    StageStarted,
+)
+
+
+class WorkerRole(StrEnum):
+    LLM = "llm"
+    RL = "rl"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A command for the workers of one role."""
+
+    role: WorkerRole
+    command: Message
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: JobStatus
+    fields: dict[str, Any] = field(default_factory=dict)
+    dispatch: Dispatch | None = None
+
+
+def first_dispatch(job_id: UUID, text: str, options: FormulationOptions) -> Dispatch:
+    return Dispatch(WorkerRole.LLM, InterpretBrief(job_id=job_id, text=text, options=options))
+
+
+def dedup_key(event: EventMessage) -> str:
+    """Each stage answers once: a second event of the same kind is a duplicate."""
+    if isinstance(event, StageStarted):
+        return f"{event.type}:{event.stage}"
+    return event.type
+
+
+def transition(event: EventMessage, options: FormulationOptions) -> Transition:
+    match event:
+        case StageStarted(stage="interpreting"):
+            return Transition(JobStatus.INTERPRETING)
+        case StageStarted(stage="optimising"):
+            return Transition(JobStatus.OPTIMISING)
+        case BriefInterpreted():
+            brief = event.interpretation.brief
+            return Transition(
+                JobStatus.OPTIMISING,
+                {"brief": brief.model_dump(mode="json")},
+                Dispatch(
+                    WorkerRole.RL,
+                    OptimizeFormula(job_id=event.job_id, brief=brief, options=options),
+                ),
+            )
+        case FormulaOptimized():
+            return Transition(
+                JobStatus.SUCCEEDED, {"formula": event.formula.model_dump(mode="json")}
+            )
+        case JobFailed():
+            return Transition(JobStatus.FAILED, {"error": f"{event.stage}: {event.reason}"})
+    raise TypeError(f"no route for {type(event).__name__}")
+
+
+def resume_dispatch(job: JobView) -> Dispatch:
+    """The command that carries an unfinished job on from where it stands, for a restart
+    whose broker lost what was in flight (a repeat is harmless: stages dedup)."""
+    options = FormulationOptions.model_validate(job.options)
+    if job.brief is not None:
+        brief = Brief.model_validate(job.brief)
+        return Dispatch(WorkerRole.RL, OptimizeFormula(job_id=job.id, brief=brief, options=options))
+    return first_dispatch(job.id, job.brief_text, options)

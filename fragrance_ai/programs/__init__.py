@@ -1,0 +1,1 @@
+"""The long-running programs: the API, the workers, and `dev`, which runs them all."""

@@ -1,0 +1,1 @@
+"""What each worker role does with a command, apart from Kafka: the stages of a job."""

@@ -1,0 +1,47 @@
+"""The LLM role's stage: brief text in, a structured brief out."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fragrance_ai.interpreter import interpret
+from fragrance_ai.interpreter.errors import BriefError
+from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
+from schemas.interpretation import Interpretation
+from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
+
+STAGE = "interpreting"
+
+
+class BriefReader(Protocol):
+    """Reads brief text; raises BriefError for text no reader could make sense of."""
+
+    async def read(self, text: str) -> tuple[Interpretation, dict[str, Any]]: ...
+
+
+class RuleBasedReader:
+    """The lexicon interpreter, run off the event loop."""
+
+    async def read(self, text: str) -> tuple[Interpretation, dict[str, Any]]:
+        interpretation = await asyncio.to_thread(interpret, text)
+        return interpretation, {"source": "rule_based"}
+
+
+@dataclass
+class InterpretingStage:
+    reader: BriefReader
+    retry: RetryPolicy
+
+    async def run(self, command: InterpretBrief) -> BriefInterpreted | JobFailed:
+        started = time.perf_counter()
+        try:
+            interpretation, details = await with_retries(
+                lambda: self.reader.read(command.text), self.retry, permanent=(BriefError,)
+            )
+        except (BriefError, RetriesExhaustedError) as exc:
+            return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
+        details = {**details, "duration_s": round(time.perf_counter() - started, 4)}
+        return BriefInterpreted(
+            job_id=command.job_id, interpretation=interpretation, details=details
+        )

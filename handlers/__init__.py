@@ -1,0 +1,1 @@
+"""FastStream subscribers, one module per worker role: decode, call the domain, publish."""

@@ -1,0 +1,39 @@
+"""The LLM worker: `InterpretBrief` in, `BriefInterpreted` or `JobFailed` out."""
+
+import socket
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.middlewares import AckPolicy
+
+from brokers.factory import subscriber_options
+from brokers.topics import EVENTS_TOPIC, command_topic
+from fragrance_ai.workers.interpreting import STAGE, InterpretingStage
+from handlers.publishing import failure_policy, publish_event
+from schemas.messages import InterpretBrief, StageStarted
+
+ROLE = "llm"
+WORKER = socket.gethostname()
+
+
+def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
+    router = KafkaRouter(middlewares=failure_policy(settings, broker, STAGE))
+    to_events = router.publisher(EVENTS_TOPIC)
+
+    @router.subscriber(
+        command_topic(ROLE),
+        **subscriber_options(settings, ROLE),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=int(settings.workers.llm.concurrency),
+    )
+    async def on_interpret_brief(
+        command: InterpretBrief,
+        stage: Annotated[InterpretingStage, Context("interpreting_stage")],
+    ) -> None:
+        await publish_event(
+            to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=WORKER)
+        )
+        await publish_event(to_events, await stage.run(command))
+
+    return router

@@ -1,0 +1,40 @@
+"""What every handler shares: events keyed by job_id, and the dead letter policy."""
+
+from typing import Any
+
+import asyncpg
+from aiokafka.errors import KafkaError
+from faststream import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher.usecase import DefaultPublisher
+
+from brokers.dead_letter import dead_letter_middleware
+from fragrance_ai.store import DatabaseUnavailableError
+from schemas.messages import Message
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    KafkaError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    DatabaseUnavailableError,
+)
+"""Failures of a dependency, not of the message: redelivered after a backoff."""
+
+
+def failure_policy(
+    settings: Any, broker: KafkaBroker, failing_stage: str | None = None
+) -> list[type[BaseMiddleware]]:
+    return [
+        dead_letter_middleware(
+            broker,
+            transient=TRANSIENT_ERRORS,
+            backoff_s=float(settings.jobs.retry_backoff_s),
+            failing_stage=failing_stage,
+        )
+    ]
+
+
+async def publish_event(to_events: DefaultPublisher, event: Message) -> None:
+    await to_events.publish(event, key=str(event.job_id).encode())

@@ -1,0 +1,39 @@
+"""The RL worker: `OptimizeFormula` in, `FormulaOptimized` or `JobFailed` out."""
+
+import socket
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.middlewares import AckPolicy
+
+from brokers.factory import subscriber_options
+from brokers.topics import EVENTS_TOPIC, command_topic
+from fragrance_ai.workers.optimising import STAGE, OptimisingStage
+from handlers.publishing import failure_policy, publish_event
+from schemas.messages import OptimizeFormula, StageStarted
+
+ROLE = "rl"
+WORKER = socket.gethostname()
+
+
+def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
+    router = KafkaRouter(middlewares=failure_policy(settings, broker, STAGE))
+    to_events = router.publisher(EVENTS_TOPIC)
+
+    @router.subscriber(
+        command_topic(ROLE),
+        **subscriber_options(settings, ROLE),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=int(settings.workers.rl.concurrency),
+    )
+    async def on_optimize_formula(
+        command: OptimizeFormula,
+        stage: Annotated[OptimisingStage, Context("optimising_stage")],
+    ) -> None:
+        await publish_event(
+            to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=WORKER)
+        )
+        await publish_event(to_events, await stage.run(command))
+
+    return router

@@ -1,0 +1,89 @@
+"""Kafka commands (imperative) and events (past tense), all keyed by `job_id`."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.brief import Brief
+from schemas.formula import Formula
+from schemas.interpretation import Interpretation
+
+
+class Optimizer(StrEnum):
+    """How the RL worker turns a brief into a formula."""
+
+    REFERENCE = "reference"
+    PPO = "ppo"
+    GA = "ga"
+    POLICY = "policy"
+
+
+class FormulationOptions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    optimizer: Optimizer = Field(
+        default=Optimizer.REFERENCE, description="Optimiser used by the RL worker"
+    )
+    seed: int = Field(default=0, ge=0, description="Seed for stochastic optimisers")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: UUID = Field(description="The job this message belongs to")
+    at: datetime = Field(default_factory=_now, description="When the message was made")
+
+
+class InterpretBrief(Message):
+    """Command to the LLM worker: turn brief text into a structured Brief."""
+
+    text: str = Field(min_length=1, description="The perfumer's brief in plain words")
+    options: FormulationOptions = Field(default_factory=FormulationOptions)
+
+
+class OptimizeFormula(Message):
+    """Command to the RL worker: turn a Brief into a Formula."""
+
+    brief: Brief
+    options: FormulationOptions = Field(default_factory=FormulationOptions)
+
+
+class StageStarted(Message):
+    """A worker began a stage of the job (a redelivered command repeats it harmlessly)."""
+
+    type: Literal["stage_started"] = "stage_started"
+    stage: Literal["interpreting", "optimising"]
+    worker: str = Field(default="", description="Which worker process took the job")
+
+
+class BriefInterpreted(Message):
+    type: Literal["brief_interpreted"] = "brief_interpreted"
+    interpretation: Interpretation
+    details: dict[str, object] = Field(
+        default_factory=dict, description="How the brief was read: sources, models, latencies"
+    )
+
+
+class FormulaOptimized(Message):
+    type: Literal["formula_optimized"] = "formula_optimized"
+    formula: Formula
+    optimizer: Optimizer
+    duration_s: float = Field(ge=0, description="Time spent optimising")
+
+
+class JobFailed(Message):
+    type: Literal["job_failed"] = "job_failed"
+    stage: str = Field(description="The stage that failed: interpreting or optimising")
+    reason: str = Field(description="What went wrong, in words a user can act on")
+
+
+EventMessage = Annotated[
+    StageStarted | BriefInterpreted | FormulaOptimized | JobFailed, Field(discriminator="type")
+]
