@@ -94,6 +94,9 @@ class JobView(BaseModel):
     formula: dict[str, Any] | None = Field(
         default=None, description="The optimised formula, once the job has succeeded"
     )
+    result: dict[str, Any] | None = Field(
+        default=None, description="What a training run produced, once it has finished"
+    )
     error: str | None = Field(default=None, description="Why the job failed, if it did")
     attempts: int = Field(default=0, ge=0, description="Processing attempts made so far")
     correlation_id: str | None = Field(

@@ -13,7 +13,7 @@ from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
 from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
-ADVANCE_FIELDS = frozenset({"brief", "formula", "error"})
+ADVANCE_FIELDS = frozenset({"brief", "formula", "result", "error"})
 
 # The stage a job leaves finishes now, the stage it enters starts now. In SET, a bare
 # column names the row before the update, so `status` here is the state being left.
@@ -32,7 +32,8 @@ UPDATE jobs SET
     finished_at = CASE WHEN $4::boolean THEN now() ELSE finished_at END,
     brief = COALESCE($5, brief),
     formula = COALESCE($6, formula),
-    error = COALESCE($7, error)
+    error = COALESCE($7, error),
+    result = COALESCE($8, result)
 WHERE id = $1 AND status = ANY($3::text[])
 """
 
@@ -63,6 +64,7 @@ def job_view(row: asyncpg.Record) -> JobView:
         brief=row["brief"],
         formula=row["formula"],
         error=row["error"],
+        result=row["result"],
         attempts=row["attempts"],
         correlation_id=row["correlation_id"],
     )
@@ -85,6 +87,7 @@ async def advance_on(
         _as_json(fields.get("brief")),
         _as_json(fields.get("formula")),
         fields.get("error"),
+        _as_json(fields.get("result")),
     )
     if result == "UPDATE 1":
         return True

@@ -52,19 +52,23 @@ async def empty_db_url(embedded_postgres: EmbeddedPostgres):
 # --- migrations -------------------------------------------------------------------------
 
 
+ALL_MIGRATIONS = ["0001_initial", "0002_job_result"]
+
+
 async def test_migrating_twice_applies_each_file_once(empty_db_url):
-    assert await migrate(empty_db_url) == ["0001_initial"]
+    assert await migrate(empty_db_url) == ALL_MIGRATIONS
     assert await migrate(empty_db_url) == []
 
 
 async def test_two_processes_migrating_at_once_apply_each_file_once(empty_db_url):
     results = await asyncio.gather(*(migrate(empty_db_url) for _ in range(3)))
-    assert sorted(results) == [[], [], ["0001_initial"]]
+    assert sorted(results) == [[], [], ALL_MIGRATIONS]
 
 
 async def test_an_already_migrated_database_is_left_alone(store, postgres_db_url):
     assert await migrate(store.pool) == []
-    assert await store.pool.fetchval("SELECT count(*) FROM schema_migrations") == 1
+    applied = await store.pool.fetchval("SELECT count(*) FROM schema_migrations")
+    assert applied == len(ALL_MIGRATIONS)
 
 
 # --- jobs and the outbox ----------------------------------------------------------------
