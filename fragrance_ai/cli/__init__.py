@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate, programs
+from fragrance_ai.cli import formulate, lag, programs
 from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate, programs)
+SUBCOMMANDS = (formulate, programs, lag)
 
 USAGE_ERROR = 2
 

@@ -11,6 +11,8 @@ from fragrance_ai.http.keys import READINESS, SETTINGS, STREAMS
 from fragrance_ai.http.problems import problem_middleware
 from fragrance_ai.http.readiness import Readiness
 from fragrance_ai.http.routes import add_routes
+from fragrance_ai.metrics.http import http_metrics_middleware
+from fragrance_ai.metrics.jobs import job_counts
 
 
 def init_app(settings: Dynaconf) -> web.Application:
@@ -18,11 +20,12 @@ def init_app(settings: Dynaconf) -> web.Application:
     `database.url`), which must be set: `fragrance-ai dev` sets them to embedded ones."""
     app = web.Application(
         client_max_size=int(settings.api.max_body_bytes),
-        middlewares=[correlation_middleware, problem_middleware],
+        # Outermost first: metrics see the final status, problem+json responses included.
+        middlewares=[http_metrics_middleware, correlation_middleware, problem_middleware],
     )
     app[SETTINGS] = settings
     app[READINESS] = Readiness()
     app[STREAMS] = WeakSet()
-    app.cleanup_ctx.extend([resources.streams, resources.database, resources.kafka])
+    app.cleanup_ctx.extend([resources.streams, resources.database, job_counts, resources.kafka])
     add_routes(app)
     return app

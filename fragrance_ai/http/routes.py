@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from fragrance_ai.http import sse, views
+from fragrance_ai.metrics import metrics_view
 
 
 def add_routes(app: web.Application) -> None:
@@ -13,5 +14,6 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/jobs/{job_id}/events", sse.stream_job_events),
             web.get("/health", views.health),
             web.get("/ready", views.ready),
+            web.get("/metrics", metrics_view),
         ]
     )

@@ -7,6 +7,8 @@ from aiohttp import web
 from dynaconf import Dynaconf
 
 from fragrance_ai.http.app import init_app
+from fragrance_ai.metrics.server import start_site
+from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.lifecycle import StartupError
 
 log = structlog.get_logger(__name__)
@@ -32,11 +34,11 @@ async def serve_api(
     settings: Dynaconf, stop: asyncio.Event, listening: asyncio.Event | None = None
 ) -> None:
     require_endpoints(settings)
+    metrics_settings(settings)
     runner = web.AppRunner(init_app(settings), access_log_class=web.AccessLogger)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.api.host, int(settings.api.port))
-        await site.start()
+        await start_site(runner, settings.api.host, int(settings.api.port), "the API")
         log.info("api listening", url=f"http://{settings.api.host}:{settings.api.port}")
         if listening is not None:
             listening.set()

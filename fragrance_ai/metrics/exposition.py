@@ -1,0 +1,35 @@
+"""Rendering a registry for Prometheus, and the names it will render."""
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+
+# The sample names each metric type adds to its family's name.
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "summary": ("", "_sum", "_count", "_created"),
+    "gauge": ("",),
+    "info": ("_info",),
+    "stateset": ("",),
+    "enum": ("",),
+    "gaugehistogram": ("_bucket", "_gsum", "_gcount"),
+    "unknown": ("",),
+}
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """The process's registry in Prometheus text format."""
+    body = generate_latest(REGISTRY)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def registered_names(registry: CollectorRegistry = REGISTRY) -> set[str]:
+    """Every sample name the registry can expose, including metrics with no labelled
+    child yet (which render no samples) and histogram `_bucket`/`_sum`/`_count`."""
+    return {name for family in registry.collect() for name in _sample_names(family)}
+
+
+def _sample_names(family: Metric) -> set[str]:
+    suffixes = SUFFIXES.get(family.type, ("",))
+    return {family.name + suffix for suffix in suffixes} | {s.name for s in family.samples}

@@ -1,0 +1,37 @@
+"""`jobs{status}`: how many jobs the store holds in each status.
+
+Counted in PostgreSQL by the API process every few seconds. The counts of the
+terminal statuses only grow, so `deriv(jobs{status="succeeded"}[5m])` is the rate
+at which jobs finish with that outcome, the same from every API replica.
+"""
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import Gauge
+
+from fragrance_ai.http.keys import SETTINGS, STORE
+from fragrance_ai.metrics.refresh import PeriodicRefresh
+from fragrance_ai.store import JobStore
+from schemas.jobs import JobStatus
+
+JOBS = Gauge("jobs", "Jobs in the store, by status", ["status"])
+
+COUNT_BY_STATUS = "SELECT status, count(*) AS n FROM jobs GROUP BY status"
+
+
+async def refresh_job_counts(store: JobStore) -> None:
+    rows = await store.pool.fetch(COUNT_BY_STATUS, timeout=5.0)
+    counts = {row["status"]: int(row["n"]) for row in rows}
+    for status in JobStatus:
+        JOBS.labels(status.value).set(counts.get(status.value, 0))
+
+
+async def job_counts(app: web.Application) -> AsyncIterator[None]:
+    """A `cleanup_ctx` step, after the database one: keeps `jobs` current."""
+    refresher = PeriodicRefresh(
+        "jobs", lambda: refresh_job_counts(app[STORE]), float(app[SETTINGS].metrics.refresh_s)
+    )
+    refresher.start()
+    yield
+    await refresher.stop()

@@ -1,0 +1,73 @@
+"""A worker's own small HTTP server: `/metrics`, `/health` and `/ready`.
+
+Orchestrators probe these instead of looking for the process: `/health` says the
+event loop answers, `/ready` names each dependency (the broker) and whether it answers.
+"""
+
+import errno
+from types import TracebackType
+from typing import Self
+
+from aiohttp import web
+
+from fragrance_ai.http.keys import READINESS
+from fragrance_ai.http.readiness import Readiness
+from fragrance_ai.http.views import health, ready
+from fragrance_ai.metrics.exposition import metrics_view
+from fragrance_ai.programs.lifecycle import StartupError
+
+
+def metrics_app(readiness: Readiness) -> web.Application:
+    app = web.Application()
+    app[READINESS] = readiness
+    app.router.add_routes(
+        [
+            web.get("/metrics", metrics_view),
+            web.get("/health", health),
+            web.get("/ready", ready),
+        ]
+    )
+    return app
+
+
+async def start_site(runner: web.AppRunner, host: str, port: int, purpose: str) -> web.TCPSite:
+    """Listen, or fail with a StartupError naming the address and what it was for."""
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise StartupError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from None
+    return site
+
+
+class MetricsServer:
+    """`async with MetricsServer(readiness, host, port):` serves until the block ends."""
+
+    def __init__(self, readiness: Readiness, host: str, port: int) -> None:
+        self._runner = web.AppRunner(metrics_app(readiness), access_log=None)
+        self._host = host
+        self._port = port
+        self.port = port
+
+    async def __aenter__(self) -> Self:
+        await self._runner.setup()
+        try:
+            await start_site(self._runner, self._host, self._port, "worker metrics")
+        except BaseException:
+            await self._runner.cleanup()
+            raise
+        self.port = self._bound_port()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self._runner.cleanup()
+
+    def _bound_port(self) -> int:
+        """The port actually bound; differs from the setting when that is 0 (any free one)."""
+        for address in self._runner.addresses:
+            return int(address[1])
+        return self._port
