@@ -1,6 +1,5 @@
 """The LLM worker: `InterpretBrief` in, `BriefInterpreted` or `JobFailed` out."""
 
-import socket
 from typing import Annotated, Any
 
 from faststream import Context
@@ -10,16 +9,16 @@ from faststream.middlewares import AckPolicy
 from brokers.factory import subscriber_options
 from brokers.topics import EVENTS_TOPIC, command_topic
 from fragrance_ai.workers.interpreting import STAGE, InterpretingStage
-from handlers.publishing import failure_policy, publish_event
+from handlers.publishing import failure_policy, publish_event, worker_instance_id
 from schemas.messages import InterpretBrief, StageStarted
 
 ROLE = "llm"
-WORKER = socket.gethostname()
 
 
 def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
     router = KafkaRouter(middlewares=failure_policy(settings, broker, STAGE))
     to_events = router.publisher(EVENTS_TOPIC)
+    worker = worker_instance_id(settings)
 
     @router.subscriber(
         command_topic(ROLE),
@@ -32,7 +31,7 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         stage: Annotated[InterpretingStage, Context("interpreting_stage")],
     ) -> None:
         await publish_event(
-            to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=WORKER)
+            to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=worker)
         )
         await publish_event(to_events, await stage.run(command))
 

@@ -1,5 +1,7 @@
 """What every handler shares: events keyed by job_id, and the dead letter policy."""
 
+import os
+import socket
 from typing import Any
 
 import asyncpg
@@ -38,3 +40,11 @@ def failure_policy(
 
 async def publish_event(to_events: DefaultPublisher, event: Message) -> None:
     await to_events.publish(event, key=str(event.job_id).encode())
+
+
+def worker_instance_id(settings: Any) -> str:
+    """Names this worker process in `StageStarted` events: `workers.instance_id`
+    (FRAGRANCE_WORKERS__INSTANCE_ID), else host and pid, which tell apart processes that
+    share a host (or a container image's hostname)."""
+    configured = settings.get("workers.instance_id")
+    return str(configured) if configured else f"{socket.gethostname()}-{os.getpid()}"
