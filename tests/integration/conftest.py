@@ -22,8 +22,8 @@ from typing import IO, Any
 from uuid import UUID
 
 import aiohttp
-import orjson
 import asyncpg
+import orjson
 import pytest
 
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
