@@ -83,16 +83,15 @@ async def run_worker(settings: Dynaconf, roles: tuple[str, ...], stop: asyncio.E
     metrics = metrics_settings(settings)
     servers = settings.kafka.bootstrap_servers
     broker = build_worker_broker(settings, roles)
-    await create_topics(servers, topic_catalogue(settings))
     readiness = Readiness()
     readiness.add("broker", broker_check(broker, servers))
-    async with (
-        MetricsServer(readiness, metrics.host, metrics.port_for(roles[0])) as server,
-        QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s),
-    ):
-        await broker.start()
-        log.info("worker consuming", roles=list(roles), metrics_port=server.port)
-        try:
-            await stop.wait()
-        finally:
-            await broker.stop()
+    # Listening first: a port in use fails before the worker joins its group.
+    async with MetricsServer(readiness, metrics.host, metrics.port_for(roles[0])) as server:
+        await create_topics(servers, topic_catalogue(settings))
+        async with QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s):
+            await broker.start()
+            log.info("worker consuming", roles=list(roles), metrics_port=server.port)
+            try:
+                await stop.wait()
+            finally:
+                await broker.stop()
