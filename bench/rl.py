@@ -27,13 +27,12 @@ from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser import FormulationError, optimise, select_candidates
 from fragrance_ai.optimiser.ga import GAConfig, optimise_with_ga
 from fragrance_ai.training.briefs import sample_brief
-from fragrance_ai.training.optimise import optimise_with_ppo
+from fragrance_ai.training.optimise import Plateau, optimise_with_ppo
 from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.ppo_engine import FragranceEnvironment
 from fragrance_ai.training.problem import DEFAULT_BRIEF, compile_problem
 from fragrance_ai.training.train import TrainConfig, train_policy
-from fragrance_ai.training.trainer import PPOTrainer
 from schemas.brief import Brief
 
 
@@ -61,12 +60,18 @@ def ppo_against_sb3(steps: int) -> None:
     from stable_baselines3.common.env_util import make_vec_env
 
     problem = compile_problem(DEFAULT_BRIEF, None)
-    config = PPOConfig(n_ingredients=problem.size, total_timesteps=steps)
-    trainer = PPOTrainer(config, lambda _rng: [problem])
-    best, started = -np.inf, time.perf_counter()
-    while not trainer.finished:
-        best = max(best, trainer.run_iteration().best.objective)
-    ours = (trainer.global_step / (time.perf_counter() - started), best)
+    rows = {}
+    no_plateau = Plateau(patience=10**9)
+    optimise_with_ppo(DEFAULT_BRIEF, PPOConfig(total_timesteps=1))  # warm-up: imports, catalog
+    for num_envs in (256, 128):
+        config = PPOConfig(total_timesteps=steps, num_envs=num_envs)
+        result, seconds = timed(
+            lambda c=config: optimise_with_ppo(DEFAULT_BRIEF, c, plateau=no_plateau)
+        )
+        rows[f"batched env, {num_envs} envs, our PPO"] = (
+            result.global_step / seconds,
+            result.objective,
+        )  # type: ignore[attr-defined]
 
     envs = make_vec_env(lambda: FragranceEnvironment(DEFAULT_BRIEF, problem.size), 8, seed=1)
     model = PPO(
@@ -86,14 +91,13 @@ def ppo_against_sb3(steps: int) -> None:
         seen.extend(info["objective"] for info in locals_["infos"])  # type: ignore[attr-defined]
         return True
 
-    started = time.perf_counter()
-    model.learn(total_timesteps=steps, callback=track)
-    theirs = (model.num_timesteps / (time.perf_counter() - started), max(seen))
+    _, seconds = timed(lambda: model.learn(total_timesteps=steps, callback=track))
+    rows["gymnasium env, 8 envs, SB3 PPO"] = (model.num_timesteps / seconds, max(seen))
     print(f"\n1. PPO, {steps:,} environment steps on the default brief ({problem.size} candidates)")
-    print(f"   {'':<34}{'steps/s':>10}{'best objective':>16}")
-    print(f"   {'batched env, fragrance_ai PPO':<34}{ours[0]:>10,.0f}{ours[1]:>16.4f}")
-    print(f"   {'gymnasium env, stable-baselines3':<34}{theirs[0]:>10,.0f}{theirs[1]:>16.4f}")
-    print(f"   ratio: {ours[0] / theirs[0]:.1f}x the steps per second")
+    print(f"   {'':<38}{'steps/s':>10}{'best objective':>16}{'vs SB3':>8}")
+    sb3_rate = rows["gymnasium env, 8 envs, SB3 PPO"][0]
+    for name, (rate, best) in rows.items():
+        print(f"   {name:<38}{rate:>10,.0f}{best:>16.4f}{rate / sb3_rate:>7.1f}x")
 
 
 def feasible_briefs(count: int, catalog: Catalog) -> list[tuple[Brief, float, float]]:

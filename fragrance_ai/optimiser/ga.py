@@ -8,8 +8,8 @@ and every child is projected onto "sums to 100 with each material within its IFR
 cap" before it is scored. A generation's children are scored in one `score_batch`
 call. Variation is vectorised numpy (simulated binary crossover, polynomial
 mutation) drawn from one seeded generator, so runs are reproducible and independent
-of the process-wide `random` state; DEAP does the non-dominated sorting, crowding
-and selection.
+of the process-wide `random` state; DEAP does the non-dominated sorting (its
+log-time variant), crowding and selection.
 """
 
 from dataclasses import dataclass
@@ -103,7 +103,8 @@ def optimise_with_ga(
         )
         evaluations += len(children)
         kept = [
-            ind.row for ind in tools.selNSGA2(_individuals(union_fitness), config.population_size)
+            ind.row
+            for ind in tools.selNSGA2(_individuals(union_fitness), config.population_size, nd="log")
         ]
         population, fitness = union[kept], union_fitness[kept]
     return _result(problem, population, fitness, catalog, evaluations, config.generations)

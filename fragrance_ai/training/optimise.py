@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.training.formulas import formula_from_percents
+from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
 from fragrance_ai.training.progress import (
@@ -63,9 +64,10 @@ def optimise_with_ppo(
             stopped_by = "cancelled"
             break
         stats = trainer.run_iteration()
-        improved = best is None or stats.best.objective > best.objective + plateau.min_improvement
-        if best is None or stats.best.objective > best.objective:
-            best = stats.best
+        found = max(stats.best, _greedy_episode(trainer), key=lambda b: b.objective)
+        improved = best is None or found.objective > best.objective + plateau.min_improvement
+        if best is None or found.objective > best.objective:
+            best = found
         stale = 0 if improved else stale + 1
         if on_progress is not None:
             on_progress(_progress(trainer, stats, best))
@@ -81,6 +83,15 @@ def optimise_with_ppo(
         global_step=trainer.global_step,
         stopped_by=stopped_by,
     )
+
+
+def _greedy_episode(trainer: PPOTrainer) -> BestFormula:
+    """The best formula of one episode of the policy's mean actions: the stochastic
+    rollouts explore around it, and late in a run it is often the best of all."""
+    [problem] = trainer.env.problems
+    [(objective, percents)] = Policy(trainer.agent, trainer.config).best_percents([problem])
+    trainer.agent.train()
+    return BestFormula(objective, percents, problem)
 
 
 def _progress(trainer: PPOTrainer, stats: IterationStats, best: BestFormula) -> TrainingProgress:
