@@ -41,7 +41,11 @@ def dead_letter_headers(msg: StreamMessage[Any], reason: str) -> dict[str, str]:
     }
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException, body: bytes) -> str:
+    if isinstance(exc, ValidationError) and not is_json(body):
+        # FastStream hands a body that is not JSON on as raw bytes, so the schema
+        # complains about its type; the reason a reader needs is that it is not JSON.
+        return f"undecodable message: not JSON: {body[:80]!r}"
     if isinstance(exc, ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
@@ -50,6 +54,14 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, UNDECODABLE):
         return f"undecodable message: {exc}"
     return f"processing failed: {type(exc).__name__}: {exc}"
+
+
+def is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def job_id_of(msg: StreamMessage[Any]) -> UUID | None:
@@ -86,7 +98,7 @@ def dead_letter_middleware(
                 return None
 
         async def give_up(self, msg: StreamMessage[Any], exc: Exception) -> None:
-            reason = describe(exc)
+            reason = describe(exc, msg.body)
             headers = dead_letter_headers(msg, reason)
             key = getattr(msg.raw_message, "key", None)
             await broker.publish(msg.body, DEAD_LETTER_TOPIC, key=key, headers=headers)

@@ -59,7 +59,6 @@ class Program:
     log: IO[bytes]
 
     def log_text(self) -> str:
-        self.log.flush()
         return Path(self.log.name).read_text(errors="replace")
 
     def is_running(self) -> bool:
