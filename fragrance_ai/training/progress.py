@@ -3,29 +3,10 @@
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field
 from torch.utils.tensorboard import SummaryWriter
 
 from fragrance_ai.training.trainer import IterationStats
-
-
-class TrainingProgress(BaseModel):
-    """One iteration's figures, as a progress callback receives them."""
-
-    run: str = Field(description="Run name")
-    iteration: int = Field(description="Iterations completed")
-    num_iterations: int = Field(description="Iterations the run will make")
-    global_step: int = Field(description="Environment steps so far")
-    episodes: int = Field(description="Episodes completed so far")
-    mean_return: float = Field(description="Mean objective gained per episode, last iteration")
-    mean_objective: float = Field(description="Mean objective at episode end, last iteration")
-    best_objective: float = Field(
-        description="Best objective of any formula visited since the run started or resumed"
-    )
-    eval_objective: float | None = Field(
-        default=None, description="Deterministic policy's mean objective on the evaluation briefs"
-    )
-    steps_per_second: float = Field(description="Environment steps per second, last iteration")
+from schemas.training import TrainingProgress
 
 
 class RunCancelledError(RuntimeError):

@@ -9,10 +9,8 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 from torch.utils.tensorboard import SummaryWriter
 
 from fragrance_ai.catalog import Catalog, load_catalog
@@ -30,6 +28,7 @@ from fragrance_ai.training.progress import (
     log_iteration,
 )
 from fragrance_ai.training.trainer import PPOTrainer
+from schemas.training import TrainingOutcome
 
 POLICY_FILE = "policy.pt"
 EVAL_SEED_OFFSET = 10_000
@@ -63,17 +62,6 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return self.checkpoint_dir / self.run
-
-
-class TrainingOutcome(BaseModel):
-    run: str = Field(description="Run name")
-    status: Literal["completed", "cancelled"] = Field(description="completed or cancelled")
-    iterations: int = Field(description="Iterations completed in all")
-    global_step: int = Field(description="Environment steps in all")
-    resumed_from_step: int | None = Field(description="Global step of the checkpoint resumed")
-    checkpoint: str = Field(description="Path of the last checkpoint written")
-    policy: str | None = Field(description="Path of the trained policy, once completed")
-    eval_objective: float | None = Field(description="Last evaluation's mean objective")
 
 
 def random_problems(
