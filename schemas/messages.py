@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.brief import Brief
 from schemas.formula import Formula
 from schemas.interpretation import Interpretation
+from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
 
 
 class Optimizer(StrEnum):
@@ -55,6 +56,12 @@ class OptimizeFormula(Message):
     options: FormulationOptions = Field(default_factory=FormulationOptions)
 
 
+class TrainPolicy(Message):
+    """Command to the training workers: train (or resume) a goal-conditioned policy."""
+
+    options: TrainingOptions = Field(default_factory=TrainingOptions)
+
+
 class StageStarted(Message):
     """A worker began a stage of the job (a redelivered command repeats it harmlessly)."""
 
@@ -84,6 +91,28 @@ class JobFailed(Message):
     reason: str = Field(description="What went wrong, in words a user can act on")
 
 
+class TrainingProgressed(Message):
+    type: Literal["training_progressed"] = "training_progressed"
+    progress: TrainingProgress
+
+
+class PolicyTrained(Message):
+    type: Literal["policy_trained"] = "policy_trained"
+    outcome: TrainingOutcome
+
+
+class JobCancelled(Message):
+    type: Literal["job_cancelled"] = "job_cancelled"
+    reason: str = Field(default="cancelled on request", description="Why the job was cancelled")
+
+
 EventMessage = Annotated[
-    StageStarted | BriefInterpreted | FormulaOptimized | JobFailed, Field(discriminator="type")
+    StageStarted
+    | BriefInterpreted
+    | FormulaOptimized
+    | TrainingProgressed
+    | PolicyTrained
+    | JobFailed
+    | JobCancelled,
+    Field(discriminator="type"),
 ]

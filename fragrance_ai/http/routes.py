@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from fragrance_ai.http import sse, views
+from fragrance_ai.http import sse, training_views, views
 from fragrance_ai.metrics import metrics_view
 
 
@@ -12,6 +12,9 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/formulations", views.create_formulation),
             web.get("/v1/jobs/{job_id}", views.get_job),
             web.get("/v1/jobs/{job_id}/events", sse.stream_job_events),
+            web.post("/v1/jobs/{job_id}/cancel", views.cancel_job),
+            web.post("/v1/training-runs", training_views.create_training_run),
+            web.get("/v1/training-runs/{job_id}", training_views.get_training_run),
             web.get("/health", views.health),
             web.get("/ready", views.ready),
             web.get("/metrics", metrics_view),

@@ -6,6 +6,7 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
+from fragrance_ai import jobs
 from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
 from fragrance_ai.http.problems import problem, validation_problem
 from fragrance_ai.jobs import submit_formulation
@@ -65,3 +66,14 @@ async def ready(request: web.Request) -> web.Response:
         {"status": "ready" if healthy else "not ready", "dependencies": report},
         status=200 if healthy else 503,
     )
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    job_id = parse_job_id(request)
+    try:
+        job = await jobs.cancel_job(request.app[STORE], job_id, "cancelled on request")
+    except JobNotFoundError:
+        raise web.HTTPNotFound(text=f"no job {job_id}") from None
+    except jobs.JobAlreadyFinishedError as exc:
+        return problem(409, "Job already finished", str(exc))
+    return web.Response(body=job.model_dump_json(), content_type="application/json")

@@ -1,5 +1,6 @@
 """Jobs: accepted at the door, routed by their events, followed by clients."""
 
-from fragrance_ai.jobs.submit import submit_formulation
+from fragrance_ai.jobs.cancel import JobAlreadyFinishedError, cancel_job
+from fragrance_ai.jobs.submit import submit_formulation, submit_training
 
-__all__ = ["submit_formulation"]
+__all__ = ["JobAlreadyFinishedError", "cancel_job", "submit_formulation", "submit_training"]

@@ -7,7 +7,7 @@ from uuid import UUID
 from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore, Notifier
 from schemas.jobs import JobEvent
 
-FINAL_EVENTS = frozenset({"formula_optimized", "job_failed"})
+FINAL_EVENTS = frozenset({"formula_optimized", "policy_trained", "job_failed", "job_cancelled"})
 
 
 @dataclass

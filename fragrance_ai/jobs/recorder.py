@@ -7,6 +7,7 @@ import structlog
 from fragrance_ai.jobs.dispatch import outbox_message
 from fragrance_ai.jobs.routing import dedup_key, transition
 from fragrance_ai.store import JobStore
+from schemas.jobs import JobKind
 from schemas.messages import EventMessage, FormulationOptions
 
 log = structlog.get_logger(__name__)
@@ -19,7 +20,12 @@ class EventRecorder:
     async def record(self, event: EventMessage) -> int | None:
         """Record one event; None when it was a duplicate or a late arrival (a no-op)."""
         job = await self.store.get_job(event.job_id)
-        step = transition(event, FormulationOptions.model_validate(job.options))
+        options = (
+            FormulationOptions.model_validate(job.options)
+            if job.kind is JobKind.FORMULATION
+            else FormulationOptions()
+        )
+        step = transition(event, options)
         outbox = [outbox_message(step.dispatch, job.correlation_id)] if step.dispatch else []
         seq = await self.store.record_event(
             event.job_id,

@@ -11,23 +11,29 @@ from typing import Any
 from uuid import UUID
 
 from schemas.brief import Brief
-from schemas.jobs import JobStatus, JobView
+from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.messages import (
     BriefInterpreted,
     EventMessage,
     FormulaOptimized,
     FormulationOptions,
     InterpretBrief,
+    JobCancelled,
     JobFailed,
     Message,
     OptimizeFormula,
+    PolicyTrained,
     StageStarted,
+    TrainingProgressed,
+    TrainPolicy,
 )
+from schemas.training import TrainingOptions
 
 
 class WorkerRole(StrEnum):
     LLM = "llm"
     RL = "rl"
+    TRAINING = "training"
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,18 @@ def first_dispatch(job_id: UUID, text: str, options: FormulationOptions) -> Disp
     return Dispatch(WorkerRole.LLM, InterpretBrief(job_id=job_id, text=text, options=options))
 
 
+def training_dispatch(job_id: UUID, options: TrainingOptions) -> Dispatch:
+    return Dispatch(WorkerRole.TRAINING, TrainPolicy(job_id=job_id, options=options))
+
+
 def dedup_key(event: EventMessage) -> str:
-    """Each stage answers once: a second event of the same kind is a duplicate."""
-    if isinstance(event, StageStarted):
-        return f"{event.type}:{event.stage}"
+    """Each stage answers once: a second event of the same kind is a duplicate. A stage
+    taken up by another worker (a redelivery, a resumed run) is worth recording."""
+    match event:
+        case StageStarted():
+            return f"{event.type}:{event.stage}:{event.worker}"
+        case TrainingProgressed():
+            return f"{event.type}:{event.progress.iteration}"
     return event.type
 
 
@@ -76,14 +90,24 @@ def transition(event: EventMessage, options: FormulationOptions) -> Transition:
             return Transition(
                 JobStatus.SUCCEEDED, {"formula": event.formula.model_dump(mode="json")}
             )
+        case TrainingProgressed():
+            return Transition(JobStatus.OPTIMISING)
+        case PolicyTrained():
+            return Transition(
+                JobStatus.SUCCEEDED, {"result": event.outcome.model_dump(mode="json")}
+            )
         case JobFailed():
             return Transition(JobStatus.FAILED, {"error": f"{event.stage}: {event.reason}"})
+        case JobCancelled():
+            return Transition(JobStatus.CANCELLED, {"error": f"cancelled: {event.reason}"})
     raise TypeError(f"no route for {type(event).__name__}")
 
 
 def resume_dispatch(job: JobView) -> Dispatch:
     """The command that carries an unfinished job on from where it stands, for a restart
     whose broker lost what was in flight (a repeat is harmless: stages dedup)."""
+    if job.kind is JobKind.TRAINING:
+        return training_dispatch(job.id, TrainingOptions.model_validate(job.options))
     options = FormulationOptions.model_validate(job.options)
     if job.brief is not None:
         brief = Brief.model_validate(job.brief)

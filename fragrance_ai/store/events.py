@@ -65,3 +65,13 @@ class EventQueries:
             limit,
         )
         return [JobEvent(**dict(row)) for row in rows]
+
+    async def latest_event(self, job_id: UUID, type: str) -> JobEvent | None:
+        """The job's most recent event of this type, if any."""
+        row = await self._pool.fetchrow(
+            "SELECT job_id, seq, type, payload, created_at FROM job_events"
+            " WHERE job_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1",
+            job_id,
+            type,
+        )
+        return JobEvent(**dict(row)) if row is not None else None
