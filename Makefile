@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install dev test lint typecheck check bench
+.PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,3 +30,26 @@ test: install
 	$(BIN)/pytest
 
 check: lint typecheck test
+
+# The deployment guide's documented imports, and one brief formulated end to end.
+smoke: install
+	$(PY) scripts/smoke.py
+	$(BIN)/fragrance-ai formulate 'a fresh citrus summer scent for men, woody base, under $$40/kg' > /dev/null
+
+# Needs Debian's docker-compose (validates without a Docker engine).
+compose-config:
+	docker-compose -f docker-compose.yml config -q
+	docker-compose -f docker-compose.yml --profile monitoring config -q
+
+# A live scrape of a worker's /metrics, linted by promtool (Debian's prometheus package).
+metrics-check: install
+	$(PY) scripts/scrape_metrics.py $(VENV)/scrape.txt
+	promtool check metrics < $(VENV)/scrape.txt
+	promtool check config infra/prometheus/prometheus.yml
+
+# Every metric the dashboard and the alert rules query is registered by the code.
+dashboard: install
+	$(BIN)/pytest -q tests/unit/test_dashboard.py
+
+# What .ci/run and the GitHub workflow run, in this order.
+ci: check smoke compose-config metrics-check dashboard
