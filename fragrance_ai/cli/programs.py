@@ -13,6 +13,7 @@ from fragrance_ai.logs import configure_logging
 from fragrance_ai.programs.lifecycle import explain, run_until_signalled
 
 STARTUP_FAILED = 1
+WORKER_ROLES = {"llm": ("llm",), "rl": ("rl", "training"), "training": ("training",)}
 
 
 def configured(settings: Dynaconf | None = None) -> Dynaconf:
@@ -86,7 +87,11 @@ def register(subparsers: Any) -> None:
     api.set_defaults(run=run_api)
 
     worker = subparsers.add_parser("worker", help="run one worker of a role")
-    worker.add_argument("role", choices=("llm", "rl"), help="which commands to consume")
+    worker.add_argument(
+        "role",
+        choices=tuple(WORKER_ROLES),
+        help="llm: interpret briefs; rl: optimise formulas and run training; training: only training",
+    )
     worker.set_defaults(run=run_worker)
 
     dev = subparsers.add_parser(

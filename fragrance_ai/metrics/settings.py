@@ -16,7 +16,7 @@ class MetricsSettings(BaseModel):
     refresh_s: float = Field(gt=0, description="Seconds between job-count and lag refreshes")
 
     def port_for(self, role: str) -> int:
-        return self.rl_port if role == "rl" else self.llm_port
+        return self.rl_port if role in ("rl", "training") else self.llm_port
 
 
 def metrics_settings(settings: Any) -> MetricsSettings:

@@ -68,7 +68,7 @@ async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
         await prepare(settings, redrive=fresh_broker)
         listening = asyncio.Event()
         async with asyncio.TaskGroup() as group:
-            group.create_task(run_worker(settings, ("llm", "rl"), stop))
+            group.create_task(run_worker(settings, ("llm", "rl", "training"), stop))
             group.create_task(serve_api(settings, stop, listening))
             await listening.wait()
             print(banner(settings), flush=True)

@@ -1,0 +1,31 @@
+"""The training worker: `TrainPolicy` in; the run then reports through events itself."""
+
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.middlewares import AckPolicy
+
+from brokers.factory import subscriber_options
+from brokers.topics import command_topic
+from fragrance_ai.workers.training import STAGE, TrainingRunner
+from handlers.publishing import failure_policy
+from schemas.messages import TrainPolicy
+
+ROLE = "training"
+
+
+def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
+    router = KafkaRouter(middlewares=failure_policy(settings, broker, STAGE))
+
+    @router.subscriber(
+        command_topic(ROLE),
+        **subscriber_options(settings, ROLE),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_train_policy(
+        command: TrainPolicy, runner: Annotated[TrainingRunner, Context("training_runner")]
+    ) -> None:
+        await runner.take(command)
+
+    return router
