@@ -1,0 +1,226 @@
+"""Pipeline figures (issue 3): N jobs through the whole system on the embedded parts,
+beside N bare aiokafka produce-then-consume round trips on the same broker.
+
+The system runs as in production, one process each: `fragrance-ai api`, `worker llm`,
+`worker rl`, on an embedded Tansu and an embedded PostgreSQL this script starts. Jobs
+are posted over HTTP, a few at a time; a job's latency is its `finished_at` less its
+`created_at`, both stamped by PostgreSQL. The bare round trips are produced the same
+way, concurrently, and timed from send to receipt by one consumer.
+
+Run: python bench/pipeline.py [--jobs 1000] [--brief TEXT] [--concurrency 32]
+"""
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from brokers.topics import TopicSpec, create_topics
+from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
+from fragrance_ai.embedded.postgres import EmbeddedPostgres
+from fragrance_ai.store import migrate
+
+CLI = str(Path(sys.executable).with_name("fragrance-ai"))
+FAST_BRIEF = "a simple citrus cologne with 3 materials"
+ROUND_TRIP_TOPIC = "bench.round-trips"
+
+
+@dataclass(frozen=True)
+class Figures:
+    count: int
+    wall_s: float
+    latencies_s: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall_s
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_s)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<28} {self.per_second:9.1f}/s   p50 {self.percentile(50) * 1000:8.1f} ms"
+            f"   p99 {self.percentile(99) * 1000:8.1f} ms"
+        )
+
+
+def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [CLI, *args], env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+@asynccontextmanager
+async def system(bootstrap: str, database_url: str, logs: Path) -> AsyncIterator[str]:
+    """api, an LLM worker and an RL worker as child processes; yields the API's URL."""
+    port = free_loopback_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": database_url,
+        "FRAGRANCE_API__PORT": str(port),
+    }
+    processes = [
+        launch(args, env, logs / f"{'-'.join(args)}.log")
+        for args in (["api"], ["worker", "llm"], ["worker", "rl"])
+    ]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+async def wait_until_answering(session: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(600):
+        try:
+            async with session.get(f"{url}/health") as reply:
+                if reply.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the API at {url} did not answer within 60 s")
+
+
+async def post_jobs(
+    session: aiohttp.ClientSession, url: str, count: int, brief: str, concurrency: int
+) -> list[str]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> str:
+        async with gate, session.post(f"{url}/v1/formulations", json={"brief": brief}) as reply:
+            if reply.status != 202:
+                raise RuntimeError(f"POST answered {reply.status}: {await reply.text()}")
+            return str((await reply.json())["job_id"])
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def wait_for_jobs(database_url: str, job_ids: list[str], timeout_s: float) -> Figures:
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = await conn.fetch(
+                "SELECT status, created_at, finished_at FROM jobs WHERE id = ANY($1::uuid[])",
+                job_ids,
+            )
+            if all(row["finished_at"] is not None for row in rows):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"jobs still running after {timeout_s:.0f} s")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+    failed = [row for row in rows if row["status"] != "succeeded"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(rows)} jobs did not succeed")
+    start = min(row["created_at"] for row in rows)
+    end = max(row["finished_at"] for row in rows)
+    latencies = [(row["finished_at"] - row["created_at"]).total_seconds() for row in rows]
+    return Figures(len(rows), (end - start).total_seconds(), latencies)
+
+
+async def pipeline(bootstrap: str, database_url: str, args: argparse.Namespace) -> Figures:
+    with tempfile.TemporaryDirectory(prefix="fragrance-bench-") as logs:
+        async with (
+            system(bootstrap, database_url, Path(logs)) as url,
+            aiohttp.ClientSession() as session,
+        ):
+            await wait_until_answering(session, url)
+            # One job first: consumer groups on the embedded broker settle seconds
+            # after their members join, which is start-up, not throughput.
+            await wait_for_jobs(database_url, await post_jobs(session, url, 1, args.brief, 1), 90)
+            job_ids = await post_jobs(session, url, args.jobs, args.brief, args.concurrency)
+            return await wait_for_jobs(database_url, job_ids, timeout_s=600)
+
+
+async def round_trips(bootstrap: str, count: int, concurrency: int) -> Figures:
+    """`count` records produced (at most `concurrency` in flight), each timed to receipt."""
+    await create_topics(bootstrap, [TopicSpec(name=ROUND_TRIP_TOPIC, partitions=1)])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    await producer.start()
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(ROUND_TRIP_TOPIC, 0)])
+        await consumer.seek_to_end(TopicPartition(ROUND_TRIP_TOPIC, 0))
+        sent_at: dict[bytes, float] = {}
+        latencies: list[float] = []
+        gate = asyncio.Semaphore(concurrency)
+
+        async def receive() -> None:
+            while len(latencies) < count:
+                for records in (await consumer.getmany(timeout_ms=100)).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        latencies.append(now - sent_at[record.key])
+                        gate.release()
+
+        async def send(number: int) -> None:
+            await gate.acquire()
+            key = str(number).encode()
+            sent_at[key] = time.perf_counter()
+            await producer.send_and_wait(ROUND_TRIP_TOPIC, b"{}", key=key)
+
+        started = time.perf_counter()
+        receiving = asyncio.create_task(receive())
+        await asyncio.gather(*(send(n) for n in range(count)))
+        await asyncio.wait_for(receiving, 120)
+        return Figures(count, time.perf_counter() - started, latencies)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="fragrance-bench-pg-") as root:
+        async with EmbeddedBroker() as broker:
+            database = EmbeddedPostgres(Path(root) / "data")
+            await asyncio.to_thread(database.start)
+            try:
+                await migrate(database.url)
+                kafka = await round_trips(broker.bootstrap_servers, args.jobs, args.concurrency)
+                jobs = await pipeline(broker.bootstrap_servers, database.url, args)
+            finally:
+                await asyncio.to_thread(database.stop)
+    print(
+        f"{args.jobs} jobs, brief {args.brief!r}, {args.concurrency} in flight, {os.cpu_count()} CPUs"
+    )
+    print(jobs.line("pipeline (POST to succeeded)"))
+    print(kafka.line("aiokafka produce->consume"))
+    print(
+        f"{'ratio kafka / pipeline':<28} {kafka.per_second / jobs.per_second:9.1f}x"
+        f"   p50 {jobs.percentile(50) / kafka.percentile(50):8.1f}x"
+        f"   p99 {jobs.percentile(99) / kafka.percentile(99):8.1f}x"
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000, help="jobs, and round trips")
+    parser.add_argument("--brief", default=FAST_BRIEF, help="the brief every job carries")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
