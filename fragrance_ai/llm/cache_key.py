@@ -1,0 +1,37 @@
+"""The key under which an interpretation is cached: same text, models and parameters."""
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from fragrance_ai.llm.config import EnsembleConfig
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_for_cache(text: str) -> str:
+    """Case, width and spacing differences do not change what a brief asks for."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _WHITESPACE.sub(" ", folded).strip()
+
+
+def cache_key(
+    text: str, config: EnsembleConfig, parameters: Mapping[str, Any] | None = None
+) -> str:
+    """sha256 over the normalised text, every enabled model's spec and the combination settings."""
+    payload = {
+        "text": normalise_for_cache(text),
+        "models": sorted(
+            (m.model_dump(mode="json") for m in config.enabled_models), key=lambda m: m["name"]
+        ),
+        "combination": config.model_dump(
+            mode="json",
+            include={"rule_based_weight", "agreement_threshold", "family_floor", "repair_attempts"},
+        ),
+        "parameters": dict(parameters or {}),
+    }
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -1,0 +1,137 @@
+"""The ensemble's configuration, parsed from the `llm_ensemble` settings table."""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SourceType(StrEnum):
+    """Where a model's weights come from; none of them reaches a hub."""
+
+    HF_CACHE = "hf_cache"
+    PATH = "path"
+    PACKAGE = "package"
+
+
+class Quantization(StrEnum):
+    NONE = "none"
+    FOUR_BIT = "4bit"
+    EIGHT_BIT = "8bit"
+
+
+class Backend(StrEnum):
+    TRANSFORMERS = "transformers"
+    ONNX = "onnx"
+
+
+class ModelSpec(BaseModel):
+    """One member of the ensemble."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Short name used in logs, metrics and results", examples=["qwen"])
+    source_type: SourceType = Field(
+        description="hf_cache: a repo id in the local HF cache; path: a directory or .gguf "
+        "file; package: '<python package>/<file>' inside an installed package"
+    )
+    source: str = Field(
+        min_length=1,
+        description="Repo id, path, or package file",
+        examples=["Qwen/Qwen2.5-7B-Instruct"],
+    )
+    gguf_file: str | None = Field(
+        default=None, description="GGUF file name inside an hf_cache snapshot or directory"
+    )
+    enabled: bool = Field(default=True, description="Whether the model votes")
+    device_map: str = Field(
+        default="cpu", description="Passed to from_pretrained", examples=["auto"]
+    )
+    dtype: str = Field(
+        default="auto", description="torch dtype name or 'auto'", examples=["bfloat16"]
+    )
+    max_new_tokens: int = Field(default=256, ge=16, le=4096, description="Generation length cap")
+    quantization: Quantization = Field(
+        default=Quantization.NONE, description="bitsandbytes loading; needs a CUDA GPU"
+    )
+    backend: Backend = Field(default=Backend.TRANSFORMERS, description="Inference backend")
+    weight: float = Field(default=1.0, gt=0, description="Vote weight in the ensemble")
+
+
+class EnsembleConfig(BaseModel):
+    """The whole ensemble: its members and how their answers are combined and served."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    models: tuple[ModelSpec, ...] = Field(description="Every configured model, enabled or not")
+    rule_based_weight: float = Field(
+        default=0.5, ge=0, description="Vote weight of the rule-based interpreter"
+    )
+    agreement_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of vote weight an item of a list field needs to be kept",
+    )
+    family_floor: float = Field(
+        default=0.05, ge=0, lt=1, description="Combined family weights below this are dropped"
+    )
+    max_input_tokens: int = Field(
+        default=256, ge=8, description="Token budget of a brief, checked before inference"
+    )
+    repair_attempts: int = Field(default=1, ge=0, le=1, description="Repair prompts per output")
+    batch_window_ms: float = Field(
+        default=20.0, ge=0, description="How long a batch waits for more requests"
+    )
+    max_batch_size: int = Field(default=16, ge=1, description="Most requests in one generate")
+    request_timeout_s: float = Field(default=120.0, gt=0, description="Per request, per model")
+    hf_home: str | None = Field(default=None, description="HF_HOME; None: the library default")
+    model_dirs: tuple[str, ...] = Field(
+        default=(), description="Extra directories searched for <repo name> folders"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        names = [m.name for m in self.models]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"llm_ensemble.models names repeat: {', '.join(duplicated)}")
+        return self
+
+    @property
+    def enabled_models(self) -> tuple[ModelSpec, ...]:
+        return tuple(m for m in self.models if m.enabled)
+
+
+def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_ensemble_config(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> EnsembleConfig:
+    """Build the config from a settings table whose `models` maps name -> spec table.
+
+    `overrides` is deep-merged first, so a caller can switch one field of one model
+    (`{"models": {"qwen": {"enabled": False}}}`) without restating the rest.
+    """
+    table = _merged(_lowercase_keys(raw), _lowercase_keys(overrides or {}))
+    models = table.get("models", {})
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("llm_ensemble.models must be a table of model name -> settings")
+    specs = [{"name": name, **dict(spec)} for name, spec in models.items()]
+    return EnsembleConfig.model_validate({**table, "models": specs})
+
+
+def _lowercase_keys(raw: Mapping[str, Any]) -> dict[str, Any]:
+    # Dynaconf upper-cases top-level keys of some loaders; field names are lower case.
+    return {
+        str(k).lower(): _lowercase_keys(v) if isinstance(v, Mapping) else v for k, v in raw.items()
+    }

@@ -1,0 +1,57 @@
+"""What the ensemble reports: each model's attempt and who decided each field."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.brief import Brief
+
+RULE_BASED = "rule_based"
+
+
+class ModelOutcome(BaseModel):
+    """One model's attempt at one brief."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(description="Model name from the ensemble settings")
+    raw_output: str = Field(description="The model's first reply, verbatim")
+    repair_output: str | None = Field(
+        default=None, description="The reply to the repair prompt, when one was sent"
+    )
+    latency_s: float = Field(ge=0, description="Wall time of generation, repair included")
+    tokens_generated: int = Field(default=0, ge=0, description="New tokens, repair included")
+    valid: bool = Field(description="Whether a reply validated as a Brief")
+    error: str | None = Field(default=None, description="Why the last reply was rejected")
+    brief: Brief | None = Field(default=None, description="The validated brief, when valid")
+
+
+class FieldDecision(BaseModel):
+    """How one field of the combined brief was decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    confidence: float = Field(ge=0, le=1, description="Share of vote weight behind the value")
+    decided_by: tuple[str, ...] = Field(description="Sources whose answer the value follows")
+
+
+class Vote(BaseModel):
+    """A valid brief from one source, with that source's weight."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="Model name, or 'rule_based'")
+    weight: float = Field(gt=0, description="Vote weight")
+    brief: Brief = Field(description="The source's brief")
+
+
+class EnsembleResult(BaseModel):
+    """The combined brief and the record of how it came about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    brief: Brief = Field(description="The combined brief")
+    outcomes: tuple[ModelOutcome, ...] = Field(description="Each enabled model's attempt")
+    rule_based_error: str | None = Field(
+        default=None, description="Why the rule-based interpreter gave no brief, if it did not"
+    )
+    fields: dict[str, FieldDecision] = Field(description="Per Brief field: confidence, deciders")
+    fallback_used: bool = Field(description="True when no model produced a valid brief")

@@ -1,0 +1,43 @@
+"""Make untrusted brief text safe to put in a prompt, and keep it within budget."""
+
+import re
+import unicodedata
+from typing import Any
+
+from fragrance_ai.llm.errors import BriefTooLongError, EmptyBriefError
+
+# Characters per token are rarely above this, so a longer text cannot fit the budget
+# and is refused before the tokenizer has to read all of it.
+_MAX_CHARS_PER_TOKEN = 8
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_brief_text(text: str) -> str:
+    """NFKC-normalise, drop invisible and control characters (Cc, Cf), collapse spaces."""
+    normalised = unicodedata.normalize("NFKC", text)
+    visible = "".join(
+        " " if ch.isspace() else ch
+        for ch in normalised
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    cleaned = _WHITESPACE.sub(" ", visible).strip()
+    if not cleaned:
+        raise EmptyBriefError(
+            "the brief is empty once invisible and control characters are removed"
+        )
+    return cleaned
+
+
+def enforce_token_budget(text: str, tokenizer: Any, max_tokens: int) -> int:
+    """Return the brief's token count, or raise BriefTooLongError naming both numbers."""
+    if len(text) > max_tokens * _MAX_CHARS_PER_TOKEN:
+        raise BriefTooLongError(
+            f"the brief is {len(text)} characters long, far over the budget of "
+            f"{max_tokens} tokens; shorten it"
+        )
+    count = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    if count > max_tokens:
+        raise BriefTooLongError(
+            f"the brief is {count} tokens long; the limit is {max_tokens} tokens; shorten it"
+        )
+    return count
