@@ -3,8 +3,10 @@
 Layout: percentages / 100 (K), the brief's target profile (F), the formula's current
 profile (F), then what makes one policy work across briefs: each candidate's role
 (3K), its odour match to the target (K), its cost against the budget (K) and its cap
-(K); the target and current pyramid (3 + 3), the mix's cost against the budget,
-whether there is a budget, and the share of the episode left.
+(K), whether it answers a wanted material or note (K); the target and current
+pyramid (3 + 3), the mix's cost against the budget, whether there is a budget, the
+brief's material limit and the materials present (both over K, capped at 1), and the
+share of the episode left.
 """
 
 from collections.abc import Sequence
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.objective.constants import PRESENT_PERCENT
 from fragrance_ai.training.dynamics import percent_caps
 
 COST_RATIO_CEILING = 4.0
@@ -20,7 +23,7 @@ COST_RATIO_CEILING = 4.0
 
 
 def observation_size(n_ingredients: int, n_families: int) -> int:
-    return 7 * n_ingredients + 2 * n_families + 9
+    return 8 * n_ingredients + 2 * n_families + 11
 
 
 class ObservationMaker:
@@ -46,11 +49,13 @@ class ObservationMaker:
                 rows([_match(p) for p in problems]),
                 self._cost_ratio(self.costs),
                 rows([percent_caps(p) / 100.0 for p in problems]),
+                rows([p.wanted_matrix.any(axis=0).astype(float) for p in problems]),
                 rows([p.role_target / 100.0 for p in problems]),
             ],
             dim=1,
         )
         self.has_budget = has_budget
+        self.max_materials = rows([np.array([p.brief.max_materials / p.size]) for p in problems])
         self.size = observation_size(problems[0].size, len(targets[0]))
 
     def _cost_ratio(self, cost: torch.Tensor) -> torch.Tensor:
@@ -63,6 +68,7 @@ class ObservationMaker:
         profile = profile / profile.sum(dim=1, keepdim=True).clamp(min=1e-12)
         role_share = torch.einsum("nk,nkr->nr", shares, self.roles)
         mix_cost = (shares * self.costs).sum(dim=1, keepdim=True)
+        present = (percents >= PRESENT_PERCENT).sum(dim=1, keepdim=True) / percents.shape[1]
         left = torch.full_like(mix_cost, 1.0 - t / self.episode_length)
         k, f = percents.shape[1], profile.shape[1]
         target, rest = self.static[:, :f], self.static[:, f:]
@@ -75,6 +81,8 @@ class ObservationMaker:
                 role_share,
                 self._cost_ratio(mix_cost),
                 self.has_budget,
+                self.max_materials,
+                present,
                 left,
             ],
             dim=1,
