@@ -84,8 +84,9 @@ class LagReader:
     async def read(
         self, groups: Sequence[str] | None = None, topics: Sequence[str] | None = None
     ) -> list[PartitionLag]:
-        """Lag of `groups` (default: every group) on `topics` (default: every topic the
-        group has committed to), sorted by group, topic and partition."""
+        """Lag of `groups` (default: every group) on the topics each has committed to,
+        among `topics` (default: all), sorted by group, topic and partition. When both
+        are named, a group that never committed to a topic lags by all of it."""
         group_ids = list(groups) if groups is not None else await self.groups()
         partitions = await self._partitions(topics)
         if not partitions or not group_ids:
@@ -95,7 +96,8 @@ class LagReader:
         rows: list[PartitionLag] = []
         for group in group_ids:
             committed = await self._committed(group, partitions)
-            rows.extend(_group_lag(group, committed, first, end, explicit_topics=topics))
+            named = topics if groups is not None else None
+            rows.extend(_group_lag(group, committed, first, end, named_topics=named))
         return sorted(rows, key=lambda r: (r.group, r.topic, r.partition))
 
     async def _partitions(self, topics: Sequence[str] | None) -> list[TopicPartition]:
@@ -125,10 +127,10 @@ def _group_lag(
     committed: dict[TopicPartition, int],
     first: dict[TopicPartition, int],
     end: dict[TopicPartition, int],
-    explicit_topics: Sequence[str] | None,
+    named_topics: Sequence[str] | None,
 ) -> Iterable[PartitionLag]:
-    """Rows for the topics asked for by name, or else the topics the group committed to."""
-    topics = set(explicit_topics) if explicit_topics is not None else {tp.topic for tp in committed}
+    """Rows for the topics the group committed to, and for `named_topics` in any case."""
+    topics = {tp.topic for tp in committed} | set(named_topics or ())
     for tp in end:
         if tp.topic not in topics:
             continue
