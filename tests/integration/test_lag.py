@@ -76,6 +76,15 @@ async def test_a_group_that_never_committed_lags_by_everything(
     assert totals(rows) == {("test.group.never-joined", topic): PRODUCED}
 
 
+async def test_unnamed_groups_appear_only_on_topics_they_committed_to(
+    kafka_bootstrap: str, half_read_topic: tuple[str, str]
+) -> None:
+    topic, group = half_read_topic
+    async with LagReader(kafka_bootstrap) as reader:
+        rows = await reader.read(topics=[topic])
+    assert {row.group for row in rows} == {group}
+
+
 def test_lag_command_prints_partitions_and_total(
     half_read_topic: tuple[str, str],
     kafka_bootstrap: str,
