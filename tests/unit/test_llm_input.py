@@ -1,0 +1,88 @@
+"""Untrusted text, model replies as data, and the cache key."""
+
+import pytest
+
+from fragrance_ai.llm import BriefTooLongError, EmptyBriefError, cache_key, parse_ensemble_config
+from fragrance_ai.llm.parsing import parse_reply
+from fragrance_ai.llm.prompt import brief_messages, compact_brief_schema
+from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
+from fragrance_ai.llm.stopping import _BraceState
+
+
+class _WordTokenizer:
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": list(range(len(text.split())))}
+
+
+def test_invisible_and_control_characters_are_removed() -> None:
+    text = "fresh\u200b citrus\u202e for\x00 summer\u2028and\tsea\ufeff"
+    assert clean_brief_text(text) == "fresh citrus for summer and sea"
+
+
+def test_a_brief_of_only_invisible_characters_is_refused() -> None:
+    with pytest.raises(EmptyBriefError, match="empty"):
+        clean_brief_text("\u200b\u200d\x07 \n")
+
+
+def test_an_over_long_brief_is_refused_before_inference() -> None:
+    with pytest.raises(BriefTooLongError, match="12 tokens long; the limit is 10"):
+        enforce_token_budget("word " * 12, _WordTokenizer(), max_tokens=10)
+    assert enforce_token_budget("word " * 10, _WordTokenizer(), max_tokens=10) == 10
+
+
+def test_a_huge_brief_is_refused_without_tokenising_it() -> None:
+    with pytest.raises(BriefTooLongError, match="characters long"):
+        enforce_token_budget("x" * 100_000, _WordTokenizer(), max_tokens=10)
+
+
+def test_a_reply_is_read_from_its_first_json_object() -> None:
+    parsed = parse_reply('Sure! {"family_weights": {"citrus": 1}, "season": "summer"} Enjoy {}')
+    assert parsed.brief is not None and parsed.brief.season == "summer"
+
+
+def test_a_cut_off_reply_is_invalid_rather_than_its_nested_object_taken() -> None:
+    parsed = parse_reply(
+        '{"season": "summer", "family_weights": {"citrus": 1}, "wanted_notes": ["ber'
+    )
+    assert parsed.brief is None
+    assert parsed.error is not None and "cut off" in parsed.error
+
+
+def test_a_reply_that_fails_validation_says_which_field() -> None:
+    parsed = parse_reply('{"family_weights": {"citrus": 1}, "season": "monsoon"}')
+    assert parsed.brief is None and parsed.error is not None and parsed.error.startswith("season:")
+
+
+def test_unknown_catalog_words_make_a_reply_invalid() -> None:
+    reply = '{"family_weights": {"citrus": 1}, "wanted_materials": ["unicorn_oil"], "wanted_notes": ["fresh"]}'
+    parsed = parse_reply(reply, material_ids={"hedione"}, note_words={"fresh"})
+    assert parsed.error == "wanted_materials: unknown material id(s) unicorn_oil"
+
+
+def test_instructions_in_a_reply_are_only_data() -> None:
+    parsed = parse_reply('{"family_weights": {"citrus": 1}, "__import__": "os.system(\'rm\')"}')
+    assert parsed.brief is not None and "__import__" not in parsed.brief.model_dump()
+
+
+def test_the_prompt_carries_the_schema_examples_and_the_brief_last() -> None:
+    messages = brief_messages("smoky vetiver", ["vetiver_oil"], ["smoky"])
+    assert "season (optional): spring|summer|autumn|winter|null" in compact_brief_schema()
+    assert messages[0]["role"] == "system" and "vetiver_oil" in messages[0]["content"]
+    assert [m["role"] for m in messages[1:]] == ["user", "assistant", "user", "assistant", "user"]
+    assert messages[-1]["content"] == "smoky vetiver"
+
+
+def test_generation_stops_when_the_first_object_closes_not_on_braces_in_strings() -> None:
+    state = _BraceState()
+    fed = [state.feed(t) for t in ['Here: {"a": "x}\\"', '", "b": {"c": 1}', "}", " junk"]]
+    assert fed == [False, False, True, False]
+
+
+def test_cache_key_ignores_case_and_spacing_but_not_models_or_parameters() -> None:
+    config = parse_ensemble_config({"models": {"a": {"source_type": "path", "source": "/m"}}})
+    other = parse_ensemble_config({"models": {"b": {"source_type": "path", "source": "/m"}}})
+    key = cache_key("Fresh  Citrus", config)
+    assert key == cache_key("fresh citrus ", config)
+    assert key != cache_key("fresh citrus", other)
+    assert key != cache_key("fresh citrus", config, {"temperature": 0.7})
+    assert len(key) == 64

@@ -1,0 +1,114 @@
+"""The ensemble service end to end over fixed replies at the generator boundary."""
+
+import json
+from collections.abc import Sequence
+
+import pytest
+
+from fragrance_ai.llm import BriefTooLongError, LLMEnsemble, parse_ensemble_config
+from fragrance_ai.llm.batching import BatchingGenerator
+from fragrance_ai.llm.generation import Generation
+from fragrance_ai.llm.prompt import Messages
+from fragrance_ai.llm.service import Member
+from schemas.brief import Brief, Season
+
+MATERIALS = ("bergamot_oil_fcf", "vetiver_oil")
+NOTES = ("fresh", "smoky", "bergamot")
+
+
+class _WordTokenizer:
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": list(range(len(text.split())))}
+
+
+class FixedReplies:
+    """Answers the brief prompt with `first`, and a repair prompt with `repair`."""
+
+    def __init__(self, first: str, repair: str = "still not JSON") -> None:
+        self.first, self.repair = first, repair
+        self.prompts: list[Messages] = []
+
+    def __call__(self, conversations: Sequence[Messages]) -> list[Generation]:
+        self.prompts.extend(conversations)
+        return [
+            Generation(text=self.repair if "rejected" in c[-1]["content"] else self.first, tokens=7)
+            for c in conversations
+        ]
+
+
+def _ensemble(replies: dict[str, FixedReplies], rule_brief: Brief | None) -> LLMEnsemble:
+    config = parse_ensemble_config(
+        {
+            "models": {n: {"source_type": "path", "source": "/m", "weight": 1.0} for n in replies},
+            "rule_based_weight": 0.5,
+            "max_input_tokens": 20,
+        }
+    )
+    members = {
+        name: Member(
+            spec=next(m for m in config.models if m.name == name),
+            batcher=BatchingGenerator(generate, window_s=0.0, max_batch_size=4, timeout_s=5),
+            tokenizer=_WordTokenizer(),
+        )
+        for name, generate in replies.items()
+    }
+
+    def rule_based(text: str) -> Brief:
+        if rule_brief is None:
+            raise ValueError("the brief names no olfactive family")
+        return rule_brief
+
+    return LLMEnsemble(config, members, rule_based, MATERIALS, NOTES)
+
+
+def _json(**fields: object) -> str:
+    return json.dumps({"family_weights": {"woody": 1}, **fields})
+
+
+async def test_two_models_outvote_the_rule_based_interpreter_and_every_attempt_is_recorded() -> (
+    None
+):
+    replies = {
+        "qwen": FixedReplies(_json(season="autumn", wanted_notes=["smoky"])),
+        "llama": FixedReplies("I think autumn", repair=_json(season="autumn")),
+        "mistral": FixedReplies("no idea"),
+    }
+    ensemble = _ensemble(replies, Brief(family_weights={"woody": 1}, season=Season.WINTER))
+    result = await ensemble.interpret("smoky\u200b vetiver for autumn")
+    await ensemble.aclose()
+    assert result.brief.season is Season.AUTUMN
+    assert result.fields["season"].decided_by == ("qwen", "llama")
+    by_model = {o.model: o for o in result.outcomes}
+    assert by_model["qwen"].valid and by_model["qwen"].repair_output is None
+    assert by_model["llama"].valid and by_model["llama"].raw_output == "I think autumn"
+    assert by_model["llama"].tokens_generated == 14
+    assert not by_model["mistral"].valid
+    assert by_model["mistral"].repair_output == "still not JSON"
+    assert by_model["mistral"].error == "the reply contains no JSON object"
+    assert replies["qwen"].prompts[0][-1]["content"] == "smoky vetiver for autumn"
+
+
+async def test_only_one_repair_is_attempted() -> None:
+    replies = {"qwen": FixedReplies("nope")}
+    ensemble = _ensemble(replies, Brief(family_weights={"woody": 1}))
+    result = await ensemble.interpret("woody")
+    await ensemble.aclose()
+    assert len(replies["qwen"].prompts) == 2
+    assert result.fallback_used and result.brief == Brief(family_weights={"woody": 1})
+
+
+async def test_an_over_long_brief_never_reaches_a_model() -> None:
+    replies = {"qwen": FixedReplies(_json())}
+    ensemble = _ensemble(replies, None)
+    with pytest.raises(BriefTooLongError, match="limit is 20 tokens"):
+        await ensemble.interpret("woody " * 21)
+    await ensemble.aclose()
+    assert replies["qwen"].prompts == []
+
+
+async def test_the_rule_based_error_is_recorded_when_models_carry_the_brief() -> None:
+    ensemble = _ensemble({"qwen": FixedReplies(_json(season="summer"))}, None)
+    result = await ensemble.interpret("something woody")
+    await ensemble.aclose()
+    assert result.rule_based_error == "the brief names no olfactive family"
+    assert result.brief.season is Season.SUMMER
