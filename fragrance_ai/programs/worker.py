@@ -23,11 +23,12 @@ from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.interpreting import InterpretingStage, RuleBasedReader
-from fragrance_ai.workers.optimising import OptimisingStage, reference_optimiser
+from fragrance_ai.workers.optimisers import all_optimisers
+from fragrance_ai.workers.optimising import OptimisingStage
 from fragrance_ai.workers.training import TrainingRunner
 from handlers import llm, rl, training
 from handlers.publishing import worker_instance_id
-from schemas.messages import Message, Optimizer
+from schemas.messages import Message
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,7 @@ def llm_context(settings: Dynaconf) -> dict[str, Any]:
 
 
 def rl_context(settings: Dynaconf) -> dict[str, Any]:
-    optimisers = {Optimizer.REFERENCE: reference_optimiser}
+    optimisers = all_optimisers(Path(settings.paths.checkpoint_dir))
     return {"optimising_stage": OptimisingStage(optimisers, retry_policy(settings))}
 
 

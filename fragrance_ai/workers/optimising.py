@@ -2,29 +2,20 @@
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
-from fragrance_ai.optimiser import optimise
 from fragrance_ai.optimiser.errors import FormulationError
-from schemas.brief import Brief
-from schemas.formula import Formula
+from fragrance_ai.workers.optimisers import Optimise
 from schemas.messages import (
     FormulaOptimized,
-    FormulationOptions,
     JobFailed,
     OptimizeFormula,
     Optimizer,
 )
 
 STAGE = "optimising"
-
-Optimise = Callable[[Brief, FormulationOptions], Formula]
-
-
-def reference_optimiser(brief: Brief, options: FormulationOptions) -> Formula:
-    return optimise(brief).formula
 
 
 @dataclass
