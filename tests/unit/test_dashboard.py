@@ -81,3 +81,21 @@ def test_the_dashboard_covers_what_operators_watch() -> None:
         "llm_inference_duration_seconds_bucket", "rl_training_episodes_total",
         "rl_mean_episode_reward",
     } <= queried  # fmt: skip
+
+
+def test_infra_scrapes_and_scales_what_the_settings_say() -> None:
+    from fragrance_ai.config_loader import load_settings
+
+    settings = load_settings("development")
+    scrape = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
+    ports = {job["job_name"]: job["dns_sd_configs"][0]["port"] for job in scrape["scrape_configs"]}
+    assert ports == {
+        "api": settings.api.port,
+        "worker-llm": settings.metrics.llm_port,
+        "worker-rl": settings.metrics.rl_port,
+    }
+    for role in ("llm", "rl"):
+        documents = yaml.safe_load_all((INFRA / "k8s" / f"worker-{role}.yaml").read_text())
+        scaled = next(d for d in documents if d["kind"] == "ScaledObject")
+        assert scaled["spec"]["maxReplicaCount"] == settings.kafka.partitions.command
+        assert scaled["spec"]["triggers"][0]["metadata"]["topic"] == f"fragrance.commands.{role}"
