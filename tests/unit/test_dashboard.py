@@ -99,3 +99,6 @@ def test_infra_scrapes_and_scales_what_the_settings_say() -> None:
         scaled = next(d for d in documents if d["kind"] == "ScaledObject")
         assert scaled["spec"]["maxReplicaCount"] == settings.kafka.partitions.command
         assert scaled["spec"]["triggers"][0]["metadata"]["topic"] == f"fragrance.commands.{role}"
+    rl_pod = yaml.safe_load_all((INFRA / "k8s" / "worker-rl.yaml").read_text())
+    pod_spec = next(d for d in rl_pod if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    assert pod_spec["terminationGracePeriodSeconds"] > settings.training.drain_s
