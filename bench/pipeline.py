@@ -3,9 +3,13 @@ beside N bare aiokafka produce-then-consume round trips on the same broker.
 
 The system runs as in production, one process each: `fragrance-ai api`, `worker llm`,
 `worker rl`, on an embedded Tansu and an embedded PostgreSQL this script starts. Jobs
-are posted over HTTP, a few at a time; a job's latency is its `finished_at` less its
-`created_at`, both stamped by PostgreSQL. The bare round trips are produced the same
-way, concurrently, and timed from send to receipt by one consumer.
+run in a closed loop, `--concurrency` at a time: post over HTTP, follow the job's SSE
+stream to its end, post the next. A job's latency is its `finished_at` less its
+`created_at`, both stamped by PostgreSQL. The bare round trips run the same way (send,
+wait for one consumer to receive, send the next) and are timed from send to receipt.
+
+On Tansu a waiting fetch is not woken by a produce: it answers when fetch_max_wait_ms
+runs out, so each consumer hop costs about half of it (see --fetch-max-wait-ms).
 
 Run: python bench/pipeline.py [--jobs 1000] [--brief TEXT] [--concurrency 32]
 """
@@ -100,16 +104,23 @@ async def wait_until_answering(session: aiohttp.ClientSession, url: str) -> None
     raise RuntimeError(f"the API at {url} did not answer within 60 s")
 
 
-async def post_jobs(
+async def run_jobs(
     session: aiohttp.ClientSession, url: str, count: int, brief: str, concurrency: int
 ) -> list[str]:
+    """`count` jobs, `concurrency` at a time: each slot posts a job and follows its
+    event stream to the end before posting the next."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> str:
-        async with gate, session.post(f"{url}/v1/formulations", json={"brief": brief}) as reply:
-            if reply.status != 202:
-                raise RuntimeError(f"POST answered {reply.status}: {await reply.text()}")
-            return str((await reply.json())["job_id"])
+        async with gate:
+            async with session.post(f"{url}/v1/formulations", json={"brief": brief}) as reply:
+                if reply.status != 202:
+                    raise RuntimeError(f"POST answered {reply.status}: {await reply.text()}")
+                accepted = await reply.json()
+            async with session.get(url + accepted["links"]["events"]) as stream:
+                async for _ in stream.content:
+                    pass  # the server ends the stream after the job's last event
+            return str(accepted["job_id"])
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
@@ -148,16 +159,20 @@ async def pipeline(bootstrap: str, database_url: str, args: argparse.Namespace) 
             await wait_until_answering(session, url)
             # One job first: consumer groups on the embedded broker settle seconds
             # after their members join, which is start-up, not throughput.
-            await wait_for_jobs(database_url, await post_jobs(session, url, 1, args.brief, 1), 90)
-            job_ids = await post_jobs(session, url, args.jobs, args.brief, args.concurrency)
-            return await wait_for_jobs(database_url, job_ids, timeout_s=600)
+            await wait_for_jobs(database_url, await run_jobs(session, url, 1, args.brief, 1), 1)
+            job_ids = await run_jobs(session, url, args.jobs, args.brief, args.concurrency)
+            return await wait_for_jobs(database_url, job_ids, timeout_s=10)
 
 
-async def round_trips(bootstrap: str, count: int, concurrency: int) -> Figures:
+async def round_trips(
+    bootstrap: str, count: int, concurrency: int, fetch_max_wait_ms: int
+) -> Figures:
     """`count` records produced (at most `concurrency` in flight), each timed to receipt."""
     await create_topics(bootstrap, [TopicSpec(name=ROUND_TRIP_TOPIC, partitions=1)])
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=fetch_max_wait_ms
+    )
     await producer.start()
     await consumer.start()
     try:
@@ -168,12 +183,11 @@ async def round_trips(bootstrap: str, count: int, concurrency: int) -> Figures:
         gate = asyncio.Semaphore(concurrency)
 
         async def receive() -> None:
+            # getone, not a getmany(timeout_ms) loop: the latter adds ~250 ms per record.
             while len(latencies) < count:
-                for records in (await consumer.getmany(timeout_ms=100)).values():
-                    now = time.perf_counter()
-                    for record in records:
-                        latencies.append(now - sent_at[record.key])
-                        gate.release()
+                record = await consumer.getone()
+                latencies.append(time.perf_counter() - sent_at[record.key])
+                gate.release()
 
         async def send(number: int) -> None:
             await gate.acquire()
@@ -198,7 +212,9 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(database.start)
             try:
                 await migrate(database.url)
-                kafka = await round_trips(broker.bootstrap_servers, args.jobs, args.concurrency)
+                kafka = await round_trips(
+                    broker.bootstrap_servers, args.jobs, args.concurrency, args.fetch_max_wait_ms
+                )
                 jobs = await pipeline(broker.bootstrap_servers, database.url, args)
             finally:
                 await asyncio.to_thread(database.stop)
@@ -218,7 +234,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1000, help="jobs, and round trips")
     parser.add_argument("--brief", default=FAST_BRIEF, help="the brief every job carries")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="jobs (and round trips) in flight"
+    )
+    parser.add_argument(
+        "--fetch-max-wait-ms",
+        type=int,
+        default=500,
+        help="the bare consumer's fetch_max_wait_ms (500: aiokafka's and FastStream's default)",
+    )
     return parser.parse_args()
 
 
