@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from brokers.factory import make_broker, subscriber_options
 from brokers.topics import EVENTS_TOPIC, command_topic, create_topics, topic_catalogue
 from fragrance_ai.http.readiness import Readiness
-from fragrance_ai.http.resources import broker_check
+from fragrance_ai.http.resources import broker_check, database_check
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.metrics.queue_size import QueueSizeMonitor
 from fragrance_ai.metrics.server import MetricsServer
@@ -99,6 +99,8 @@ async def run_worker(settings: Dynaconf, roles: tuple[str, ...], stop: asyncio.E
             QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s),
             training_runner(settings, broker, roles) as runner,
         ):
+            if runner is not None:
+                readiness.add("database", database_check(runner.store))
             await broker.start()
             if runner is not None:
                 runner.start()

@@ -13,6 +13,7 @@ import pytest
 from dynaconf import Dynaconf
 
 from fragrance_ai.config_loader import load_settings
+from fragrance_ai.embedded.broker import EmbeddedBroker
 from fragrance_ai.programs.api import serve_api
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.worker import run_worker
@@ -127,3 +128,44 @@ async def test_api_counts_requests_by_route_template(
     assert 'http_requests_total{method="GET",route="/v1/jobs/{job_id}",status="404"} 1.0' in scrape
     assert 'http_request_duration_seconds_count{method="GET",route="/health"' in scrape
     assert str(missing_job) not in scrape
+
+
+def rl_worker(settings: Dynaconf, stop: asyncio.Event) -> Awaitable[None]:
+    return run_worker(settings, ("rl", "training"), stop)
+
+
+async def test_rl_worker_reports_broker_and_database_by_name(
+    kafka_bootstrap: str, postgres_db_url: str
+) -> None:
+    settings = load_settings("testing")
+    settings.set("kafka.bootstrap_servers", kafka_bootstrap)
+    settings.set("database.url", postgres_db_url)
+    settings.set("metrics.rl_port", free_port())
+    base = f"http://127.0.0.1:{settings.metrics.rl_port}"
+    async with running(rl_worker, settings, f"{base}/health"):
+        for _ in range(100):
+            status, body = await get(f"{base}/ready")
+            if '"database"' in body:
+                break
+            await asyncio.sleep(0.1)
+    assert status == 200
+    assert '"broker": "ok"' in body
+    assert '"database": "ok"' in body
+
+
+async def test_worker_ready_names_the_broker_while_it_is_away(
+    private_broker: EmbeddedBroker,
+) -> None:
+    settings = load_settings("testing")
+    settings.set("kafka.bootstrap_servers", private_broker.bootstrap_servers)
+    settings.set("metrics.llm_port", free_port())
+    base = f"http://127.0.0.1:{settings.metrics.llm_port}"
+    async with running(llm_worker, settings, f"{base}/health"):
+        private_broker.pause()
+        try:
+            status, body = await get(f"{base}/ready")
+        finally:
+            private_broker.resume()
+        assert status == 503
+        assert '"broker": "unreachable' in body
+        assert (await get(f"{base}/ready"))[0] == 200
