@@ -11,6 +11,7 @@ SIGTERM, stops the run at its next iteration with its checkpoint kept.
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from fragrance_ai.metrics.rl import (
     RL_STEPS_PER_SECOND,
     RL_TRAINING_EPISODES,
 )
-from fragrance_ai.store import JobStore
+from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.train import TrainConfig, train_policy
 from schemas.jobs import JobKind, JobStatus
@@ -147,14 +148,26 @@ class TrainingRunner:
             await self.publish(TrainingProgressed(job_id=job_id, progress=item))
 
     async def _keep(self, job_id: UUID, stop: threading.Event) -> None:
-        """Renew the lease; stop the run if the lease is lost or the job was cancelled."""
-        while not stop.is_set():
-            await asyncio.sleep(self.lease_ttl_s / 3)
-            renewed = await self.store.renew_lease(lease_name(job_id), self.owner, self.lease_ttl_s)
-            cancelled = (await self.store.get_job(job_id)).status is JobStatus.CANCELLED
-            if not renewed or cancelled:
-                log.info("stopping training run", lease_lost=not renewed, cancelled=cancelled)
-                stop.set()
+        """Renew the lease; stop the run if the lease is lost or the job was cancelled.
+        A new event of the job (a cancellation among them) wakes the check at once."""
+        renew_every = self.lease_ttl_s / 3
+        async with (
+            self.store.notifier() as notifier,
+            notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake,
+        ):
+            renewed_at = time.monotonic()
+            while not stop.is_set():
+                await wake.wait(renew_every)
+                renewed = True
+                if time.monotonic() - renewed_at >= renew_every:
+                    renewed = await self.store.renew_lease(
+                        lease_name(job_id), self.owner, self.lease_ttl_s
+                    )
+                    renewed_at = time.monotonic()
+                cancelled = (await self.store.get_job(job_id)).status is JobStatus.CANCELLED
+                if not renewed or cancelled:
+                    log.info("stopping training run", lease_lost=not renewed, cancelled=cancelled)
+                    stop.set()
 
     async def sweep_once(self) -> int:
         """Take over unfinished training runs that no live worker holds."""

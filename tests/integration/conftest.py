@@ -117,10 +117,10 @@ class Launcher:
         await wait_for(lambda: self._answers(url, program), 60, f"{name} to answer /health")
         return url
 
-    async def worker(self, role: str, instance_id: str) -> Program:
+    async def worker(self, role: str, instance_id: str, **env: str) -> Program:
         """Start `fragrance-ai worker <role>`; returns once its consumers are started."""
         program = self.start(
-            instance_id, ["worker", role], FRAGRANCE_WORKERS__INSTANCE_ID=instance_id
+            instance_id, ["worker", role], FRAGRANCE_WORKERS__INSTANCE_ID=instance_id, **env
         )
 
         async def consuming() -> bool:
