@@ -40,6 +40,8 @@ def make_broker(settings: Any, bootstrap_servers: str | None = None) -> KafkaBro
         middlewares=[JobContextMiddleware],
         id_generator=correlation_id_from_context,
         logger=FASTSTREAM_LOGGER,
+        # On stop, a handler in flight finishes (and publishes) before the consumer leaves.
+        graceful_timeout=float(kafka.consumer.graceful_timeout_s),
     )
 
 

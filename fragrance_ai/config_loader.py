@@ -76,6 +76,7 @@ VALIDATORS: list[Validator] = [
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
     Validator("jobs.retry_backoff_s", must_exist=True, is_type_of=(int, float), gte=0),
+    Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)
         for key in ("training.lease_ttl_s", "training.sweep_s", "training.drain_s")
