@@ -4,6 +4,8 @@ poison messages, a broker that stops answering."""
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
 import time
 from collections import Counter
 from uuid import uuid4
@@ -15,9 +17,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
 from brokers.topics import DEAD_LETTER_TOPIC, command_topic
-from fragrance_ai.embedded.broker import EmbeddedBroker
+from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
+from fragrance_ai.interpreter import interpret
 from fragrance_ai.store import JobStore, open_pool
-from schemas.jobs import JobKind
+from schemas.jobs import JobKind, JobStatus
 from schemas.messages import FormulationOptions, InterpretBrief
 from tests.integration.conftest import (
     FAST_BRIEF,
@@ -168,3 +171,49 @@ async def test_a_brief_posted_while_the_broker_is_paused_completes_after_it_resu
     assert job["status"] == "succeeded", job
     async with http.get(f"{url}/ready") as reply:
         assert reply.status == 200, await reply.text()
+
+
+async def test_dev_drives_again_the_jobs_a_previous_run_left_unfinished(
+    launch: Launcher, http: aiohttp.ClientSession
+) -> None:
+    """`fragrance-ai dev` on a kept database and a fresh embedded broker: the commands
+    in flight died with the old broker, so each unfinished job is sent on again."""
+    pool = await open_pool(launch.database_url, max_size=1)
+    try:
+        store = JobStore(pool)
+        queued = await store.create_job(JobKind.FORMULATION, FAST_BRIEF, FormulationOptions())
+        halfway = await store.create_job(JobKind.FORMULATION, FAST_BRIEF, FormulationOptions())
+        brief = interpret(FAST_BRIEF).brief.model_dump(mode="json")
+        assert await store.advance(halfway, JobStatus.INTERPRETING)
+        assert await store.advance(halfway, JobStatus.OPTIMISING, brief=brief)
+    finally:
+        await pool.close()
+    port = free_loopback_port()
+    dev = launch.start("dev", ["dev", "--port", str(port)], KAFKA_BOOTSTRAP_SERVERS="")
+    api = Api(http, f"http://127.0.0.1:{port}")
+
+    async def answering() -> bool:
+        assert dev.is_running(), dev.log_text()
+        try:
+            await api.job(queued)
+        except aiohttp.ClientConnectionError:
+            return False
+        return True
+
+    await wait_for(answering, 60, "fragrance-ai dev to answer")
+    for job_id in (queued, halfway):
+        job = await api.finished(job_id)
+        assert job["status"] == "succeeded", job
+    events = await fetch(
+        launch.database_url, "SELECT type FROM job_events WHERE job_id = $1 ORDER BY seq", halfway
+    )
+    assert [e["type"] for e in events] == ["stage_started", "formula_optimized"]
+
+    # Ctrl-C stops everything it started, the embedded broker included.
+    broker_address = re.search(r"bootstrap_servers=(127\.0\.0\.1:\d+)", dev.log_text())
+    assert broker_address, dev.log_text()
+    dev.process.send_signal(signal.SIGINT)
+    assert await asyncio.to_thread(dev.process.wait, 30) == 0, dev.log_text()
+    host, port_text = broker_address[1].split(":")
+    with pytest.raises(OSError):
+        await asyncio.open_connection(host, int(port_text))
