@@ -54,4 +54,5 @@ def subscriber_options(settings: Any, role: str) -> dict[str, Any]:
         "max_poll_interval_ms": int(consumer.max_poll_interval_ms),
         "session_timeout_ms": int(consumer.session_timeout_ms),
         "heartbeat_interval_ms": int(consumer.heartbeat_interval_ms),
+        "fetch_max_wait_ms": int(consumer.fetch_max_wait_ms),
     }

@@ -70,7 +70,7 @@ VALIDATORS: list[Validator] = [
     Validator("api.port", must_exist=True, is_type_of=int, gte=1, lte=65535),
     *_ints("api.workers", "api.max_body_bytes", "database.pool_min", "database.pool_max", gte=1),
     *_ints("kafka.consumer.max_poll_interval_ms", "kafka.consumer.session_timeout_ms", gte=1),
-    *_ints("kafka.consumer.heartbeat_interval_ms", gte=1),
+    *_ints("kafka.consumer.heartbeat_interval_ms", "kafka.consumer.fetch_max_wait_ms", gte=1),
     *_ints("kafka.partitions.command", "kafka.partitions.events", gte=1),
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
