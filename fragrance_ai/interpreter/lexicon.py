@@ -54,6 +54,11 @@ MOOD_WORDS: dict[str, Mix] = {
     "sensual": {F.MUSK: 0.5, F.AMBER: 0.5},
     "sexy": {F.MUSK: 0.5, F.AMBER: 0.5},
     "dark": {F.WOODY: 0.5, F.AMBER: 0.3, F.LEATHER: 0.2},
+    # Also catalog descriptors, but in a brief they describe a feel more than a note:
+    # "soft powdery floral, no musk" is no contradiction.
+    "soft": {F.MUSK: 0.5, F.POWDERY: 0.3, F.FLORAL: 0.2},
+    "clean": {F.MUSK: 0.5, F.ALDEHYDIC: 0.3, F.CITRUS: 0.2},
+    "warm": {F.AMBER: 0.6, F.SPICY: 0.2, F.GOURMAND: 0.2},
 }
 
 # Words that place a family or note in the pyramid ("woody base", "floral heart").
