@@ -1,6 +1,7 @@
 """Run a program until SIGINT or SIGTERM; start-up failures become one clear line."""
 
 import asyncio
+import errno
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -32,7 +33,7 @@ def explain(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, KafkaConnectionError):
         return f"cannot reach the Kafka broker: {exc}"
-    if isinstance(exc, OSError) and exc.errno == 98:
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return f"address already in use: {exc.strerror}"
     return None
 
