@@ -86,6 +86,7 @@ VALIDATORS: list[Validator] = [
     *_bools("compute.use_gpu", "compute.enable_quantization", "database.migrate_on_start"),
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),
     Validator("log.format", must_exist=True, is_in=["console", "json"]),
+    Validator("workers.llm.reader", must_exist=True, is_in=["ensemble", "rule_based"]),
 ]  # fmt: skip
 
 # Only development and testing may start the embedded broker and database.

@@ -33,6 +33,7 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         await publish_event(
             to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=worker)
         )
-        await publish_event(to_events, await stage.run(command))
+        if (result := await stage.run(command)) is not None:
+            await publish_event(to_events, result)
 
     return router

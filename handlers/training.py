@@ -1,6 +1,6 @@
 """The training worker: `TrainPolicy` in; the run then reports through events itself."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -8,11 +8,14 @@ from faststream.middlewares import AckPolicy
 
 from brokers.factory import subscriber_options
 from brokers.topics import command_topic
-from fragrance_ai.workers.training import STAGE, TrainingRunner
 from handlers.publishing import failure_policy
 from schemas.messages import TrainPolicy
 
+if TYPE_CHECKING:
+    from fragrance_ai.workers.training import TrainingRunner
+
 ROLE = "training"
+STAGE = "optimising"
 
 
 def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
@@ -24,7 +27,7 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_train_policy(
-        command: TrainPolicy, runner: Annotated[TrainingRunner, Context("training_runner")]
+        command: TrainPolicy, runner: Annotated["TrainingRunner", Context("training_runner")]
     ) -> None:
         await runner.take(command)
 

@@ -1,4 +1,10 @@
-"""The LLM ensemble: brief text in, a validated Brief and its provenance out."""
+"""The LLM ensemble: brief text in, a validated Brief and its provenance out.
+
+The service and what serves it import torch and transformers; they load on first use,
+so processes that only need the errors, settings or results (the API) stay light.
+"""
+
+from typing import Any
 
 from fragrance_ai.llm.cache_key import cache_key, normalise_for_cache
 from fragrance_ai.llm.config import EnsembleConfig, ModelSpec, parse_ensemble_config
@@ -15,7 +21,6 @@ from fragrance_ai.llm.errors import (
     UntrustedInputError,
 )
 from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome, Vote
-from fragrance_ai.llm.service import LLMEnsemble, combine_outcomes
 
 __all__ = [
     "BackendNotInstalledError",
@@ -40,3 +45,11 @@ __all__ = [
     "normalise_for_cache",
     "parse_ensemble_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("LLMEnsemble", "combine_outcomes"):
+        from fragrance_ai.llm import service
+
+        return getattr(service, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,11 @@ from aiokafka.errors import KafkaConnectionError
 
 from brokers.factory import BrokerConfigError
 from fragrance_ai.config_loader import SettingsError
+from fragrance_ai.llm.errors import (
+    BackendNotInstalledError,
+    ModelsMissingError,
+    QuantizationUnavailableError,
+)
 from fragrance_ai.store import DatabaseUnavailableError, MigrationError
 
 Program = Callable[[asyncio.Event], Awaitable[None]]
@@ -24,6 +29,9 @@ STARTUP_ERRORS = (
     BrokerConfigError,
     DatabaseUnavailableError,
     MigrationError,
+    ModelsMissingError,
+    QuantizationUnavailableError,
+    BackendNotInstalledError,
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
+from fragrance_ai.workers.cancellation import CancellationGuard
 from schemas.interpretation import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 
@@ -32,15 +33,22 @@ class RuleBasedReader:
 class InterpretingStage:
     reader: BriefReader
     retry: RetryPolicy
+    guard: CancellationGuard | None = None
+    """Drops the work of a job cancelled meanwhile (needs the job store)."""
 
-    async def run(self, command: InterpretBrief) -> BriefInterpreted | JobFailed:
+    async def run(self, command: InterpretBrief) -> BriefInterpreted | JobFailed | None:
+        """The job's result event; None when the job was cancelled first."""
         started = time.perf_counter()
+        work = with_retries(
+            lambda: self.reader.read(command.text), self.retry, permanent=(BriefError,)
+        )
         try:
-            interpretation, details = await with_retries(
-                lambda: self.reader.read(command.text), self.retry, permanent=(BriefError,)
-            )
+            read = await (self.guard.run(command.job_id, work) if self.guard else work)
         except (BriefError, RetriesExhaustedError) as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
+        if read is None:
+            return None
+        interpretation, details = read
         details = {**details, "duration_s": round(time.perf_counter() - started, 4)}
         return BriefInterpreted(
             job_id=command.job_id, interpretation=interpretation, details=details

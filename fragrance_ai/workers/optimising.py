@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
+from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.optimisers import Optimise
 from schemas.messages import (
     FormulaOptimized,
@@ -22,8 +23,11 @@ STAGE = "optimising"
 class OptimisingStage:
     optimisers: Mapping[Optimizer, Optimise]
     retry: RetryPolicy
+    guard: CancellationGuard | None = None
+    """Drops the work of a job cancelled meanwhile (needs the job store)."""
 
-    async def run(self, command: OptimizeFormula) -> FormulaOptimized | JobFailed:
+    async def run(self, command: OptimizeFormula) -> FormulaOptimized | JobFailed | None:
+        """The job's result event; None when the job was cancelled first."""
         chosen = command.options.optimizer
         optimiser = self.optimisers.get(chosen)
         if optimiser is None:
@@ -34,14 +38,17 @@ class OptimisingStage:
                 reason=f"optimizer {chosen.value!r} is not available on this worker (available: {available})",
             )
         started = time.perf_counter()
+        work = with_retries(
+            lambda: asyncio.to_thread(optimiser, command.brief, command.options),
+            self.retry,
+            permanent=(FormulationError,),
+        )
         try:
-            formula = await with_retries(
-                lambda: asyncio.to_thread(optimiser, command.brief, command.options),
-                self.retry,
-                permanent=(FormulationError,),
-            )
+            formula = await (self.guard.run(command.job_id, work) if self.guard else work)
         except (FormulationError, RetriesExhaustedError) as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
+        if formula is None:
+            return None
         return FormulaOptimized(
             job_id=command.job_id,
             formula=formula,
