@@ -9,8 +9,8 @@ from faststream.middlewares import AckPolicy
 from brokers.factory import subscriber_options
 from brokers.topics import EVENTS_TOPIC, command_topic
 from fragrance_ai.workers.interpreting import STAGE, InterpretingStage
-from handlers.publishing import failure_policy, publish_event, worker_instance_id
-from schemas.messages import InterpretBrief, StageStarted
+from handlers.publishing import failure_policy, run_stage, worker_instance_id
+from schemas.messages import InterpretBrief
 
 ROLE = "llm"
 
@@ -30,10 +30,6 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         command: InterpretBrief,
         stage: Annotated[InterpretingStage, Context("interpreting_stage")],
     ) -> None:
-        await publish_event(
-            to_events, StageStarted(job_id=command.job_id, stage=STAGE, worker=worker)
-        )
-        if (result := await stage.run(command)) is not None:
-            await publish_event(to_events, result)
+        await run_stage(to_events, stage, STAGE, worker, command)
 
     return router

@@ -2,7 +2,7 @@
 
 import os
 import socket
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import asyncpg
 from aiokafka.errors import KafkaError
@@ -12,7 +12,7 @@ from faststream.kafka.publisher.usecase import DefaultPublisher
 
 from brokers.dead_letter import dead_letter_middleware
 from fragrance_ai.store import DatabaseUnavailableError
-from schemas.messages import Message
+from schemas.messages import Message, StageStarted
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaError,
@@ -40,6 +40,20 @@ def failure_policy(
 
 async def publish_event(to_events: DefaultPublisher, event: Message) -> None:
     await to_events.publish(event, key=str(event.job_id).encode())
+
+
+class Stage(Protocol):
+    async def run(self, command: Any) -> Message | None: ...
+
+
+async def run_stage(
+    to_events: DefaultPublisher, stage: Stage, name: Literal["interpreting", "optimising"],
+    worker: str, command: Message,
+) -> None:  # fmt: skip
+    """Announce the stage, run it, publish its result (none for a cancelled job)."""
+    await publish_event(to_events, StageStarted(job_id=command.job_id, stage=name, worker=worker))
+    if (result := await stage.run(command)) is not None:
+        await publish_event(to_events, result)
 
 
 def worker_instance_id(settings: Any) -> str:

@@ -1,14 +1,17 @@
 """Every error leaves the API as `application/problem+json` (RFC 9457)."""
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import orjson
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.http import FieldProblem, Problem
 
 PROBLEM_JSON = "application/problem+json"
+Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger(__name__)
 
@@ -30,11 +33,35 @@ def validation_problem(exc: ValidationError) -> web.Response:
     return problem(422, "Invalid request body", f"{len(errors)} field(s) are invalid", errors)
 
 
+class ProblemError(Exception):
+    """Raised by a view to answer with a problem document."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.text)
+        self.response = response
+
+
+async def read_model(request: web.Request, model: type[Model], *, empty_ok: bool = False) -> Model:
+    """The JSON body as `model`; ProblemError 400 for a body that is not JSON, 422 naming
+    each invalid field. With `empty_ok`, no body at all means every default."""
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw) if raw.strip() or not empty_ok else {}
+    except orjson.JSONDecodeError as exc:
+        raise ProblemError(problem(400, "Body is not JSON", str(exc))) from None
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ProblemError(validation_problem(exc)) from None
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn aiohttp's HTTP errors and unexpected exceptions into problem documents."""
     try:
         return await handler(request)
+    except ProblemError as exc:
+        return exc.response
     except web.HTTPRequestEntityTooLarge as exc:
         return problem(413, "Request body too large", exc.text)
     except web.HTTPException as exc:

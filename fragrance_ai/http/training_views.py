@@ -1,15 +1,13 @@
 """`POST /v1/training-runs` and `GET /v1/training-runs/{id}`."""
 
-import orjson
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from fragrance_ai.http.keys import CORRELATION_ID, STORE
-from fragrance_ai.http.problems import problem, validation_problem
-from fragrance_ai.http.views import parse_job_id
+from fragrance_ai.http.problems import read_model
+from fragrance_ai.http.views import accepted, parse_job_id
 from fragrance_ai.jobs import submit_training
 from fragrance_ai.store import JobNotFoundError
-from schemas.http import JobAccepted
 from schemas.jobs import JobKind, JobView
 from schemas.training import TrainingOptions, TrainingProgress
 
@@ -22,28 +20,14 @@ class TrainingRunView(BaseModel):
 
 
 async def create_training_run(request: web.Request) -> web.Response:
-    raw = await request.read()
-    try:
-        body = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as exc:
-        return problem(400, "Body is not JSON", str(exc))
-    try:
-        options = TrainingOptions.model_validate(body)
-    except ValidationError as exc:
-        return validation_problem(exc)
+    options = await read_model(request, TrainingOptions, empty_ok=True)
     job_id = await submit_training(request.app[STORE], options, request[CORRELATION_ID])
     links = {
         "self": f"/v1/training-runs/{job_id}",
         "events": f"/v1/jobs/{job_id}/events",
         "cancel": f"/v1/jobs/{job_id}/cancel",
     }
-    accepted = JobAccepted(job_id=job_id, status="queued", links=links)
-    return web.Response(
-        status=202,
-        body=accepted.model_dump_json(),
-        content_type="application/json",
-        headers={"Location": links["self"]},
-    )
+    return accepted(job_id, links)
 
 
 async def get_training_run(request: web.Request) -> web.Response:

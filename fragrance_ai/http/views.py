@@ -2,13 +2,11 @@
 
 from uuid import UUID
 
-import orjson
 from aiohttp import web
-from pydantic import ValidationError
 
 from fragrance_ai import jobs
 from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
-from fragrance_ai.http.problems import problem, validation_problem
+from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import submit_formulation
 from fragrance_ai.store import JobNotFoundError
 from schemas.http import FormulationRequest, JobAccepted
@@ -25,25 +23,23 @@ def parse_job_id(request: web.Request) -> UUID:
         raise web.HTTPNotFound(text=f"no job {request.match_info['job_id']!r}") from None
 
 
-async def create_formulation(request: web.Request) -> web.Response:
-    try:
-        body = orjson.loads(await request.read())
-    except orjson.JSONDecodeError as exc:
-        return problem(400, "Body is not JSON", str(exc))
-    try:
-        formulation = FormulationRequest.model_validate(body)
-    except ValidationError as exc:
-        return validation_problem(exc)
-    job_id = await submit_formulation(
-        request.app[STORE], formulation.brief, formulation.options, request[CORRELATION_ID]
-    )
-    accepted = JobAccepted(job_id=job_id, status="queued", links=job_links(job_id))
+def accepted(job_id: UUID, links: dict[str, str]) -> web.Response:
+    """202 for a queued job, with where to follow it."""
+    accepted = JobAccepted(job_id=job_id, status="queued", links=links)
     return web.Response(
         status=202,
         body=accepted.model_dump_json(),
         content_type="application/json",
         headers={"Location": accepted.links["self"]},
     )
+
+
+async def create_formulation(request: web.Request) -> web.Response:
+    formulation = await read_model(request, FormulationRequest)
+    job_id = await submit_formulation(
+        request.app[STORE], formulation.brief, formulation.options, request[CORRELATION_ID]
+    )
+    return accepted(job_id, job_links(job_id))
 
 
 async def get_job(request: web.Request) -> web.Response:

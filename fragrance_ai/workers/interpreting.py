@@ -3,7 +3,7 @@
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
@@ -12,7 +12,7 @@ from fragrance_ai.workers.cancellation import CancellationGuard
 from schemas.interpretation import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 
-STAGE = "interpreting"
+STAGE: Final = "interpreting"
 
 
 class BriefReader(Protocol):

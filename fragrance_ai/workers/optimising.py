@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
@@ -16,7 +17,7 @@ from schemas.messages import (
     Optimizer,
 )
 
-STAGE = "optimising"
+STAGE: Final = "optimising"
 
 
 @dataclass

@@ -275,6 +275,17 @@ async def fetch(database_url: str, query: str, *args: Any) -> list[asyncpg.Recor
         await conn.close()
 
 
+async def events_of(database_url: str, job_id: UUID, type: str) -> list[dict[str, Any]]:
+    """The payloads of a job's stored events of one type, in order."""
+    rows = await fetch(
+        database_url,
+        "SELECT payload FROM job_events WHERE job_id = $1 AND type = $2 ORDER BY seq",
+        job_id,
+        type,
+    )
+    return [orjson.loads(row["payload"]) for row in rows]
+
+
 async def stage_workers(database_url: str, stage: str) -> dict[UUID, str]:
     """Which worker started `stage` of each job, from the stored StageStarted events."""
     rows = await fetch(

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 import aiohttp
-import orjson
 import pytest
 
-from tests.integration.conftest import Api, Launcher, fetch, wait_for
+from tests.integration.conftest import Api, Launcher, events_of, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 ENSEMBLE = {"FRAGRANCE_WORKERS__LLM__READER": "ensemble", "FRAGRANCE_CACHE__ENABLED": "true"}
 BRIEF = "a fresh citrus cologne with bergamot, under $40/kg"
-
-
-async def events_of(database_url: str, job_id: UUID, type: str) -> list[dict[str, Any]]:
-    rows = await fetch(
-        database_url,
-        "SELECT payload FROM job_events WHERE job_id = $1 AND type = $2 ORDER BY seq",
-        job_id,
-        type,
-    )
-    return [orjson.loads(row["payload"]) for row in rows]
 
 
 async def test_the_ensemble_reads_briefs_caches_them_and_drops_cancelled_jobs(

@@ -10,10 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
-import orjson
 import pytest
 
-from tests.integration.conftest import Launcher, fetch, wait_for
+from tests.integration.conftest import Launcher, events_of, fetch, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +39,6 @@ async def lease_owner(database_url: str, job_id: UUID) -> str | None:
         f"training:{job_id}",
     )  # fmt: skip
     return rows[0]["owner"] if rows else None
-
-
-async def events_of(database_url: str, job_id: UUID, type: str) -> list[dict[str, Any]]:
-    rows = await fetch(
-        database_url,
-        "SELECT payload FROM job_events WHERE job_id = $1 AND type = $2 ORDER BY seq",
-        job_id,
-        type,
-    )
-    return [orjson.loads(row["payload"]) for row in rows]
 
 
 def checkpoints(directory: Path) -> list[Path]:
