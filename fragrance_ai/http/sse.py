@@ -1,5 +1,7 @@
 """`GET /v1/jobs/{id}/events`: stored events first, then live ones, as Server-Sent Events."""
 
+import contextlib
+
 import orjson
 from aiohttp import web
 from aiohttp_sse import sse_response
@@ -25,9 +27,11 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"no job {job_id}") from None
     async with sse_response(request) as response:
         request.app[STREAMS].add(response)
-        async for event in request.app[EVENT_FEED].follow(job_id, after):
-            data = orjson.dumps(
-                {"seq": event.seq, "type": event.type, "at": event.created_at, **event.payload}
-            ).decode()
-            await response.send(data, id=str(event.seq), event=event.type)
+        # A client that goes away ends its stream; resuming is what Last-Event-ID is for.
+        with contextlib.suppress(ConnectionResetError):
+            async for event in request.app[EVENT_FEED].follow(job_id, after):
+                data = orjson.dumps(
+                    {"seq": event.seq, "type": event.type, "at": event.created_at, **event.payload}
+                ).decode()
+                await response.send(data, id=str(event.seq), event=event.type)
     return response
