@@ -86,3 +86,12 @@ def test_cache_key_ignores_case_and_spacing_but_not_models_or_parameters() -> No
     assert key != cache_key("fresh citrus", other)
     assert key != cache_key("fresh citrus", config, {"temperature": 0.7})
     assert len(key) == 64
+
+
+def test_the_prompt_lists_only_the_notes_and_materials_the_brief_mentions() -> None:
+    catalog = ["coumarin", "vetiver_oil", "bergamot_oil_fcf", "iso_e_super"]
+    system = brief_messages("Smoky vetiver with coumarin", catalog, ["smoky", "rose"])[0]
+    assert "Notes must come from: smoky." in system["content"]
+    assert "Material ids must come from: coumarin, vetiver_oil." in system["content"]
+    nothing = brief_messages("a fresh scent", catalog, ["rose"])[0]["content"]
+    assert "none (leave note keys out)" in nothing and "bergamot_oil_fcf" not in nothing
