@@ -42,6 +42,9 @@ class OutboxRelay:
         finally:
             if sent:
                 await self.store.mark_sent(sent)
+            # Given back at once, so the retry after an outage need not wait out the claim.
+            if unsent := [m.id for m in messages[len(sent) :]]:
+                await self.store.release_claims(unsent)
         return len(sent)
 
     async def run(self) -> None:
