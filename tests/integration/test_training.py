@@ -56,14 +56,16 @@ async def test_a_run_whose_worker_is_killed_is_resumed_by_another_from_its_check
     shared = {"CHECKPOINT_DIR": str(tmp_path / "ckpt"), "TENSORBOARD_DIR": str(tmp_path / "tb")}
     api_url = await launch.api()
     first = await launch.worker("training", "trainer-a", **shared)
-    job_id = await start_run(http, api_url)
-    await wait_for(lambda: lease_owner(launch.database_url, job_id), 60, "the run to start")
     second = await launch.worker("training", "trainer-b", **shared)
-    await wait_for(
-        lambda: reached_iteration(launch.database_url, job_id, 5), 120, "five iterations"
-    )
+    job_id = await start_run(http, api_url)
 
+    async def first_checkpoint() -> bool:
+        return bool(checkpoints(tmp_path / "ckpt"))
+
+    # The disk, not the event stream, which runs behind the training it reports.
+    await wait_for(first_checkpoint, 120, "the run's first checkpoint", every_s=0.02)
     owner = await lease_owner(launch.database_url, job_id)
+    assert owner is not None, "the run ended before a worker could be killed"
     victim, survivor = (first, "trainer-b") if owner == "trainer-a" else (second, "trainer-a")
     victim.kill()
 
