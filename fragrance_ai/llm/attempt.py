@@ -5,10 +5,10 @@ from collections.abc import Awaitable, Callable, Collection
 
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.parsing import parse_reply
-from fragrance_ai.llm.prompt import Messages, brief_messages, repair_messages
+from fragrance_ai.llm.prompt import Prompt, brief_prompt, repair_prompt
 from fragrance_ai.llm.results import ModelOutcome
 
-Ask = Callable[[Messages], Awaitable[Generation]]
+Ask = Callable[[Prompt], Awaitable[Generation]]
 
 
 async def attempt_brief(
@@ -21,9 +21,9 @@ async def attempt_brief(
 ) -> ModelOutcome:
     """Never raises for a bad reply or a timeout: the outcome records it as invalid."""
     started = time.perf_counter()
-    conversation = brief_messages(text, material_ids, note_words)
+    prompt = brief_prompt(text, material_ids, note_words)
     try:
-        first = await ask(conversation)
+        first = await ask(prompt)
     except TimeoutError:
         return _failed(model, "", started, 0, "generation timed out")
     parsed = parse_reply(first.text, material_ids, note_words)
@@ -31,7 +31,7 @@ async def attempt_brief(
     tokens = first.tokens
     if parsed.brief is None and repair_attempts > 0:
         try:
-            repair = await ask(repair_messages(conversation, first.text, parsed.error or ""))
+            repair = await ask(repair_prompt(prompt, first.text, parsed.error or ""))
         except TimeoutError:
             return _failed(model, first.text, started, tokens, "repair generation timed out")
         repair_text, tokens = repair.text, tokens + repair.tokens

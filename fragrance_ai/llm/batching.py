@@ -6,12 +6,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from fragrance_ai.llm.generation import BatchGenerate, Generation
-from fragrance_ai.llm.prompt import Messages
+from fragrance_ai.llm.prompt import Prompt
 
 
 @dataclass
 class _Request:
-    conversation: Messages
+    prompt: Prompt
     reply: asyncio.Future[Generation] = field(repr=False)
 
 
@@ -34,12 +34,12 @@ class BatchingGenerator:
         self._worker: asyncio.Task[None] | None = None
         self.batch_sizes: deque[int] = deque(maxlen=1024)
 
-    async def generate(self, conversation: Messages) -> Generation:
-        """The reply to one conversation; TimeoutError after the request timeout."""
+    async def generate(self, prompt: Prompt) -> Generation:
+        """The reply to one prompt; TimeoutError after the request timeout."""
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._serve(), name="llm-batching")
         reply: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(conversation, reply))
+        await self._queue.put(_Request(prompt, reply))
         return await asyncio.wait_for(reply, self._timeout_s)
 
     async def aclose(self) -> None:
@@ -56,7 +56,7 @@ class BatchingGenerator:
                 continue
             self.batch_sizes.append(len(live))
             try:
-                replies = await asyncio.to_thread(self._generate, [r.conversation for r in live])
+                replies = await asyncio.to_thread(self._generate, [r.prompt for r in live])
             except Exception as error:  # one failed batch fails its requests, not the worker
                 for request in live:
                     if not request.reply.done():

@@ -56,6 +56,11 @@ class ModelSpec(BaseModel):
         default=Quantization.NONE, description="bitsandbytes loading; needs a CUDA GPU"
     )
     backend: Backend = Field(default=Backend.TRANSFORMERS, description="Inference backend")
+    constrained_decoding: bool = Field(
+        default=True,
+        description="Hold each reply to the brief's JSON schema while it is generated "
+        "(llguidance); off, replies are only validated afterwards",
+    )
     weight: float = Field(default=1.0, gt=0, description="Vote weight in the ensemble")
 
 

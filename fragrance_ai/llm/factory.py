@@ -5,6 +5,7 @@ from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.config import EnsembleConfig
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import check_loadable, load_model
+from fragrance_ai.llm.prompt import shared_messages
 from fragrance_ai.llm.service import LLMEnsemble, Member, RuleBased
 from fragrance_ai.llm.sources import locate_enabled
 from schemas.brief import Brief
@@ -30,7 +31,7 @@ def load_ensemble(config: EnsembleConfig, rule_based: RuleBased = rule_based_bri
     members: dict[str, Member] = {}
     for spec in config.enabled_models:
         loaded = load_model(spec, located[spec.name])
-        generator = TransformersGenerator(loaded)
+        generator = TransformersGenerator(loaded, shared=shared_messages())
         generator.warm_up()
         batcher = BatchingGenerator(
             generator,

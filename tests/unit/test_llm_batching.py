@@ -8,7 +8,7 @@ import pytest
 
 from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.generation import Generation
-from fragrance_ai.llm.prompt import Messages
+from fragrance_ai.llm.prompt import Prompt
 
 
 class RecordingGenerate:
@@ -16,16 +16,16 @@ class RecordingGenerate:
         self.batches: list[list[str]] = []
         self.gate = gate
 
-    def __call__(self, conversations: Sequence[Messages]) -> list[Generation]:
+    def __call__(self, prompts: Sequence[Prompt]) -> list[Generation]:
         if self.gate is not None:
             assert self.gate.wait(5), "test gate never opened"
-        contents = [c[-1]["content"] for c in conversations]
+        contents = [p.messages[-1]["content"] for p in prompts]
         self.batches.append(contents)
         return [Generation(text=f"reply to {c}", tokens=3) for c in contents]
 
 
-def _ask(text: str) -> Messages:
-    return [{"role": "user", "content": text}]
+def _ask(text: str) -> Prompt:
+    return Prompt([{"role": "user", "content": text}])
 
 
 async def test_concurrent_requests_share_one_generate_call() -> None:
@@ -77,12 +77,12 @@ async def test_a_cancelled_request_is_dropped_from_its_batch_while_the_loop_keep
 async def test_a_failing_generate_fails_its_requests_not_the_batcher() -> None:
     calls = 0
 
-    def flaky(conversations: Sequence[Messages]) -> list[Generation]:
+    def flaky(prompts: Sequence[Prompt]) -> list[Generation]:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("out of memory")
-        return [Generation(text="ok", tokens=1) for _ in conversations]
+        return [Generation(text="ok", tokens=1) for _ in prompts]
 
     batcher = BatchingGenerator(flaky, window_s=0.0, max_batch_size=4, timeout_s=5)
     with pytest.raises(RuntimeError, match="out of memory"):

@@ -2,11 +2,24 @@
 
 import pytest
 
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
 from fragrance_ai.llm import BriefTooLongError, EmptyBriefError, cache_key, parse_ensemble_config
 from fragrance_ai.llm.parsing import parse_reply
-from fragrance_ai.llm.prompt import brief_messages, compact_brief_schema
+from fragrance_ai.llm.prompt import (
+    _EXAMPLES,
+    brief_prompt,
+    brief_turn,
+    compact_brief_schema,
+    mentioned,
+    shared_messages,
+)
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.stopping import _BraceState
+from schemas.brief import Brief
+
+
+def load_catalog_ids() -> list[str]:
+    return [material.id for material in load_catalog()]
 
 
 class _WordTokenizer:
@@ -65,11 +78,32 @@ def test_instructions_in_a_reply_are_only_data() -> None:
 
 
 def test_the_prompt_carries_the_schema_examples_and_the_brief_last() -> None:
-    messages = brief_messages("smoky vetiver", ["vetiver_oil"], ["smoky"])
+    messages = brief_prompt("smoky vetiver", ["vetiver_oil"], ["smoky"]).messages
     assert "season (optional): spring|summer|autumn|winter|null" in compact_brief_schema()
-    assert messages[0]["role"] == "system" and "vetiver_oil" in messages[0]["content"]
+    assert messages[0]["role"] == "system" and "season (optional)" in messages[0]["content"]
     assert [m["role"] for m in messages[1:]] == ["user", "assistant", "user", "assistant", "user"]
-    assert messages[-1]["content"] == "smoky vetiver"
+    assert messages[-1]["content"] == (
+        "Brief: smoky vetiver\nNotes: smoky\nMaterial ids: vetiver_oil"
+    )
+
+
+def test_every_brief_shares_the_prompt_up_to_its_own_turn() -> None:
+    catalog = load_catalog_ids()
+    first = brief_prompt("smoky vetiver", catalog, DESCRIPTOR_FAMILY).messages
+    second = brief_prompt("a rose for spring, no musk", catalog, DESCRIPTOR_FAMILY).messages
+    assert first[:-1] == second[:-1] == shared_messages()
+    assert first[-1] != second[-1]
+
+
+def test_the_worked_examples_are_written_as_a_real_brief_turn_and_answer_validly() -> None:
+    catalog = load_catalog_ids()
+    for turn, answer in _EXAMPLES:
+        text = turn.splitlines()[0].removeprefix("Brief: ")
+        notes, materials = mentioned(text, DESCRIPTOR_FAMILY), mentioned(text, catalog)
+        assert turn == brief_turn(text, notes, materials)
+        brief = Brief.model_validate(answer)
+        assert set(brief.wanted_notes) <= set(notes)
+        assert set(brief.wanted_materials) <= set(materials)
 
 
 def test_generation_stops_when_the_first_object_closes_not_on_braces_in_strings() -> None:
@@ -89,9 +123,11 @@ def test_cache_key_ignores_case_and_spacing_but_not_models_or_parameters() -> No
 
 
 def test_the_prompt_lists_only_the_notes_and_materials_the_brief_mentions() -> None:
-    catalog = ["coumarin", "vetiver_oil", "bergamot_oil_fcf", "iso_e_super"]
-    system = brief_messages("Smoky vetiver with coumarin", catalog, ["smoky", "rose"])[0]
-    assert "Notes must come from: smoky." in system["content"]
-    assert "Material ids must come from: coumarin, vetiver_oil." in system["content"]
-    nothing = brief_messages("a fresh scent", catalog, ["rose"])[0]["content"]
+    catalog = ["coumarin", "vetiver_oil", "bergamot_oil_fcf", "iso_e_super", "oud_base"]
+    turn = brief_prompt("Smoky vetiver with coumarin, woody base", catalog, ["smoky", "rose"])
+    assert turn.messages[-1]["content"].splitlines()[1:] == [
+        "Notes: smoky",
+        "Material ids: coumarin, vetiver_oil",
+    ]
+    nothing = brief_prompt("a fresh scent", catalog, ["rose"]).messages[-1]["content"]
     assert "none (leave note keys out)" in nothing and "bergamot_oil_fcf" not in nothing

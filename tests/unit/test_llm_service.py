@@ -8,7 +8,7 @@ import pytest
 from fragrance_ai.llm import BriefTooLongError, LLMEnsemble, parse_ensemble_config
 from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.generation import Generation
-from fragrance_ai.llm.prompt import Messages
+from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.service import Member
 from schemas.brief import Brief, Season
 
@@ -26,13 +26,16 @@ class FixedReplies:
 
     def __init__(self, first: str, repair: str = "still not JSON") -> None:
         self.first, self.repair = first, repair
-        self.prompts: list[Messages] = []
+        self.prompts: list[Prompt] = []
 
-    def __call__(self, conversations: Sequence[Messages]) -> list[Generation]:
-        self.prompts.extend(conversations)
+    def __call__(self, prompts: Sequence[Prompt]) -> list[Generation]:
+        self.prompts.extend(prompts)
         return [
-            Generation(text=self.repair if "rejected" in c[-1]["content"] else self.first, tokens=7)
-            for c in conversations
+            Generation(
+                text=self.repair if "rejected" in p.messages[-1]["content"] else self.first,
+                tokens=7,
+            )
+            for p in prompts
         ]
 
 
@@ -85,7 +88,12 @@ async def test_two_models_outvote_the_rule_based_interpreter_and_every_attempt_i
     assert not by_model["mistral"].valid
     assert by_model["mistral"].repair_output == "still not JSON"
     assert by_model["mistral"].error == "the reply contains no JSON object"
-    assert replies["qwen"].prompts[0][-1]["content"] == "smoky vetiver for autumn"
+    assert (
+        replies["qwen"]
+        .prompts[0]
+        .messages[-1]["content"]
+        .startswith("Brief: smoky vetiver for autumn\n")
+    )
 
 
 async def test_only_one_repair_is_attempted() -> None:

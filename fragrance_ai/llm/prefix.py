@@ -1,0 +1,86 @@
+"""Batch inputs for `generate`, reusing the key/value cache of a prefix every prompt shares.
+
+Every brief prompt opens with the same system prompt and worked examples, some 400
+tokens against 50 for the brief itself. Computing their keys and values once, and handing
+a copy to each batch, leaves only the brief's own tokens to prefill.
+"""
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import transformers
+from packaging.version import Version
+
+# transformers 5 renamed generate's and forward's `past_key_values` to `cache`; the ONNX
+# Runtime backend (optimum) still runs on transformers 4.
+CACHE_ARGUMENT = "cache" if Version(transformers.__version__).major >= 5 else "past_key_values"
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    """What `generate` takes for one batch; `prefix_cache` holds the shared prefix's keys
+    and values, one copy per row (a transformers Cache, or ONNX Runtime's tuples)."""
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    prefix_cache: Any = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "input_ids": self.input_ids,
+            "attention_mask": self.attention_mask,
+        }
+        if self.prefix_cache is not None:
+            kwargs[CACHE_ARGUMENT] = self.prefix_cache
+        return kwargs
+
+
+def left_padded(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> BatchInputs:
+    """Rows right-aligned, so every row's next token follows its own last one."""
+    width = max(len(row) for row in rows)
+    ids = [[pad_id] * (width - len(row)) + list(row) for row in rows]
+    mask = [[0] * (width - len(row)) + [1] * len(row) for row in rows]
+    return BatchInputs(_tensor(ids, device), _tensor(mask, device))
+
+
+class PrefixCache:
+    """The prefix's keys and values, computed once; rows that start with it reuse them."""
+
+    def __init__(self, model: Any, prefix_ids: Sequence[int]) -> None:
+        self.prefix_ids = list(prefix_ids)
+        self._device = model.device
+        with torch.inference_mode():
+            output = model(input_ids=_tensor([self.prefix_ids], self._device), use_cache=True)
+        self._cache = getattr(output, CACHE_ARGUMENT)
+
+    def covers(self, rows: Sequence[Sequence[int]]) -> bool:
+        """Whether every row starts with the prefix and has tokens of its own after it."""
+        size = len(self.prefix_ids)
+        return all(len(row) > size and list(row[:size]) == self.prefix_ids for row in rows)
+
+    def inputs(self, rows: Sequence[Sequence[int]], pad_id: int) -> BatchInputs:
+        """Prefix, then padding, then each row's own tokens: positions count only the tokens
+        the mask keeps, so each row continues the cached prefix where it ends."""
+        size = len(self.prefix_ids)
+        tails = [list(row[size:]) for row in rows]
+        width = max(len(tail) for tail in tails)
+        ids = [self.prefix_ids + [pad_id] * (width - len(t)) + t for t in tails]
+        mask = [[1] * size + [0] * (width - len(t)) + [1] * len(t) for t in tails]
+        cache = _repeated(self._cache, len(rows))
+        return BatchInputs(_tensor(ids, self._device), _tensor(mask, self._device), cache)
+
+
+def _repeated(cache: Any, rows: int) -> Any:
+    """A fresh copy per batch, since generate appends to the cache it is given."""
+    if isinstance(cache, tuple):  # ONNX Runtime: ((key, value), ...) per layer
+        return tuple(tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in cache)
+    copied = copy.deepcopy(cache)
+    copied.batch_repeat_interleave(rows)
+    return copied
+
+
+def _tensor(rows: list[list[int]], device: Any) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.long, device=device)

