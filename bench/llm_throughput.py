@@ -1,11 +1,14 @@
-"""Briefs/s and tokens/s of the development model, batched against one at a time.
+"""Briefs/s and tokens/s of the LLM worker's ensemble, batched against one at a time.
 
-    python bench/llm_throughput.py [--concurrency 1 4 8 16] [--max-new-tokens 64]
+    python bench/llm_throughput.py [--concurrency 1 4 8 16] [--max-new-tokens 128]
+    .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx
 
-Each level sends `concurrency` clients at once, each asking for one brief prompt (no
-repair), through the BatchingGenerator: batched (max batch = concurrency) and one at a
-time (max batch = 1). The ONNX Runtime backend is reported, not measured, when optimum
-is not installed.
+At each level, `concurrency` labelled briefs are interpreted at once through
+LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to
+the schema, one repair when a reply fails validation, the rule-based voter. Each level
+runs with batching (max batch = concurrency) and one at a time (max batch = 1), and the
+ratio is printed beside. A second backend (onnx needs the onnx environment, `make
+onnx-venv`) runs the same levels on the same briefs, with its ratio to the first.
 """
 
 import argparse
@@ -14,58 +17,71 @@ import json
 import time
 from pathlib import Path
 
-from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
 from fragrance_ai.config_loader import load_llm_config, load_settings
-from fragrance_ai.llm import BackendNotInstalledError, ModelSpec, parse_ensemble_config
-from fragrance_ai.llm.batching import BatchingGenerator
-from fragrance_ai.llm.generation import Generation, TransformersGenerator
-from fragrance_ai.llm.loading import check_loadable, load_model
-from fragrance_ai.llm.prompt import Messages, brief_messages
-from fragrance_ai.llm.sources import locate_model
+from fragrance_ai.llm import EnsembleConfig, parse_ensemble_config
+from fragrance_ai.llm.factory import assemble_ensemble, load_generators
+from fragrance_ai.llm.generation import TransformersGenerator
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"
 
 
-async def _run(
-    generator: TransformersGenerator, prompts: list[Messages], batch: int
-) -> tuple[float, int, list[int]]:
-    batcher = BatchingGenerator(generator, window_s=0.02, max_batch_size=batch, timeout_s=3600)
+async def _interpret(
+    config: EnsembleConfig, generators: dict[str, TransformersGenerator], texts: list[str]
+) -> tuple[float, int, int]:
+    """Seconds, new tokens and generate calls for all texts sent at once."""
+    ensemble = assemble_ensemble(config, generators)
     started = time.perf_counter()
-    replies: list[Generation] = await asyncio.gather(*(batcher.generate(p) for p in prompts))
+    results = await asyncio.gather(*(ensemble.interpret(text) for text in texts))
     seconds = time.perf_counter() - started
-    await batcher.aclose()
-    return seconds, sum(r.tokens for r in replies), list(batcher.batch_sizes)
+    calls = sum(len(m.batcher.batch_sizes) for m in ensemble.members.values())
+    await ensemble.aclose()
+    tokens = sum(o.tokens_generated for r in results for o in r.outcomes)
+    return seconds, tokens, calls
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="development")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: settings")
+    parser.add_argument("--backends", nargs="+", default=["transformers"])
     args = parser.parse_args()
 
-    overrides = {"models": {"smollm2": {"max_new_tokens": args.max_new_tokens}}}
-    config = parse_ensemble_config(load_llm_config(load_settings(args.env)), overrides)
-    spec = config.enabled_models[0]
-    generator = TransformersGenerator(load_model(spec, locate_model(spec)))
-    generator.warm_up()
-    materials = [m.id for m in load_catalog()]
+    raw = load_llm_config(load_settings(args.env))
     texts = [json.loads(line)["text"] for line in DATA.read_text().splitlines() if line.strip()]
-
-    print(f"model {spec.name}, max_new_tokens {spec.max_new_tokens}, backend transformers")
-    print(f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} batches")
-    for level in args.concurrency:
-        prompts = [brief_messages(t, materials, DESCRIPTOR_FAMILY.keys()) for t in texts[:level]]
-        for mode, batch in (("one-at-a-time", 1), ("batched", level)):
-            seconds, tokens, sizes = asyncio.run(_run(generator, prompts, batch))
-            print(
-                f"{level:>4} {mode:>14} {level / seconds:>9.3f} {tokens / seconds:>9.1f} "
-                f"{seconds:>8.1f} {sizes}"
-            )
-    try:
-        check_loadable(ModelSpec.model_validate({**spec.model_dump(), "backend": "onnx"}))
-    except BackendNotInstalledError as error:
-        print(f"onnx backend: not measured: {error}")
+    first: dict[tuple[int, str], float] = {}
+    for backend in args.backends:
+        model_overrides: dict[str, object] = {"backend": backend}
+        if args.max_new_tokens is not None:
+            model_overrides["max_new_tokens"] = args.max_new_tokens
+        names = parse_ensemble_config(raw).enabled_models
+        config = parse_ensemble_config(
+            raw, {"models": {spec.name: model_overrides for spec in names}}
+        )
+        generators = load_generators(config)
+        models = ", ".join(f"{s.name} ({s.max_new_tokens} new tokens)" for s in names)
+        print(f"\nbackend {backend}: {models}")
+        print(
+            f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} "
+            f"{'calls':>5} {'vs one':>7}" + (f" {'vs ' + args.backends[0]:>16}" if first else "")
+        )
+        for level in args.concurrency:
+            batch = texts[:level]
+            rates: dict[str, float] = {}
+            for mode, size in (("one-at-a-time", 1), ("batched", level)):
+                sized = config.model_copy(update={"max_batch_size": size})
+                seconds, tokens, calls = asyncio.run(_interpret(sized, generators, batch))
+                rates[mode] = level / seconds
+                versus = rates[mode] / rates["one-at-a-time"]
+                line = (
+                    f"{level:>4} {mode:>14} {rates[mode]:>9.3f} {tokens / seconds:>9.1f} "
+                    f"{seconds:>8.1f} {calls:>5} {versus:>6.2f}x"
+                )
+                if (level, mode) in first:
+                    line += f" {rates[mode] / first[(level, mode)]:>15.2f}x"
+                else:
+                    first[(level, mode)] = rates[mode]
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from fragrance_ai.llm.errors import (
     ModelsMissingError,
     NoInterpretationError,
     QuantizationUnavailableError,
+    UnsupportedBackendOptionError,
     UntrustedInputError,
 )
 from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome, Vote
@@ -37,6 +38,7 @@ __all__ = [
     "ModelsMissingError",
     "NoInterpretationError",
     "QuantizationUnavailableError",
+    "UnsupportedBackendOptionError",
     "UntrustedInputError",
     "Vote",
     "cache_key",

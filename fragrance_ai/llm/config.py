@@ -95,6 +95,10 @@ class EnsembleConfig(BaseModel):
     model_dirs: tuple[str, ...] = Field(
         default=(), description="Extra directories searched for <repo name> folders"
     )
+    onnx_dir: str | None = Field(
+        default=None,
+        description="Where backend 'onnx' keeps its exports; None: the user cache folder",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

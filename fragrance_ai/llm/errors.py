@@ -35,6 +35,10 @@ class BackendNotInstalledError(LLMError):
     """The configured inference backend's package is not installed."""
 
 
+class UnsupportedBackendOptionError(LLMError):
+    """The configured backend cannot honour an option of the model's spec."""
+
+
 class UntrustedInputError(LLMError):
     """The brief text cannot be given to a model as it is."""
 

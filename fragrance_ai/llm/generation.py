@@ -35,6 +35,7 @@ class TransformersGenerator:
     `shared` is given, each reply held to its prompt's schema when the spec asks for it."""
 
     def __init__(self, loaded: LoadedModel, shared: Messages | None = None) -> None:
+        self.spec = loaded.spec
         self.name = loaded.spec.name
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer

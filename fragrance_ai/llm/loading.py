@@ -8,7 +8,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from fragrance_ai.llm.config import Backend, ModelSpec, Quantization
-from fragrance_ai.llm.errors import BackendNotInstalledError, QuantizationUnavailableError
+from fragrance_ai.llm.errors import QuantizationUnavailableError
+from fragrance_ai.llm.onnx_backend import check_onnx_loadable, load_onnx
 from fragrance_ai.llm.sources import LocatedModel
 
 
@@ -23,16 +24,14 @@ class LoadedModel:
 
 def check_loadable(spec: ModelSpec) -> None:
     """Fail fast on options this machine cannot honour, before touching any weights."""
-    if spec.backend is Backend.ONNX and importlib.util.find_spec("optimum") is None:
-        raise BackendNotInstalledError(
-            f"model {spec.name!r} asks for backend 'onnx', which needs optimum[onnxruntime]; "
-            "it is not installed (optimum-onnx requires transformers<4.58, this project uses "
-            "transformers 5). Set backend = 'transformers'."
-        )
     if spec.backend is Backend.ONNX:
-        raise BackendNotInstalledError(
-            f"model {spec.name!r} asks for backend 'onnx', which this project does not wire up"
-        )
+        if spec.quantization is not Quantization.NONE:
+            raise QuantizationUnavailableError(
+                f"model {spec.name!r}: backend 'onnx' loads full precision only; "
+                "set quantization = 'none'"
+            )
+        check_onnx_loadable(spec)
+        return
     if spec.quantization is Quantization.NONE:
         return
     if not torch.cuda.is_available() or spec.device_map == "cpu":
@@ -47,16 +46,24 @@ def check_loadable(spec: ModelSpec) -> None:
         )
 
 
-def load_model(spec: ModelSpec, located: LocatedModel) -> LoadedModel:
-    """Load tokenizer and weights from local files only."""
+def load_model(spec: ModelSpec, located: LocatedModel, onnx_dir: str | None = None) -> LoadedModel:
+    """Load tokenizer and weights from local files only; `onnx_dir` keeps ONNX exports."""
     check_loadable(spec)
+    if spec.backend is Backend.ONNX:
+        model, tokenizer = load_onnx(spec, located, onnx_dir)
+    else:
+        model, tokenizer = _load_transformers(spec, located)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return LoadedModel(spec=spec, model=model, tokenizer=tokenizer)
+
+
+def _load_transformers(spec: ModelSpec, located: LocatedModel) -> tuple[Any, Any]:
     common: dict[str, Any] = {"local_files_only": True}
     if located.gguf_file is not None:
         common["gguf_file"] = located.gguf_file
     tokenizer = AutoTokenizer.from_pretrained(located.directory, **common)
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(
         located.directory,
         dtype=_dtype(spec.dtype),
@@ -65,7 +72,7 @@ def load_model(spec: ModelSpec, located: LocatedModel) -> LoadedModel:
         **common,
     )
     model.eval()
-    return LoadedModel(spec=spec, model=model, tokenizer=tokenizer)
+    return model, tokenizer
 
 
 def _dtype(name: str) -> Any:

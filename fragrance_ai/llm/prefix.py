@@ -53,7 +53,8 @@ class PrefixCache:
         self.prefix_ids = list(prefix_ids)
         self._device = model.device
         with torch.inference_mode():
-            output = model(input_ids=_tensor([self.prefix_ids], self._device), use_cache=True)
+            ids = _tensor([self.prefix_ids], self._device)
+            output = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
         self._cache = getattr(output, CACHE_ARGUMENT)
 
     def covers(self, rows: Sequence[Sequence[int]]) -> bool:

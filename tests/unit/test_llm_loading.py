@@ -12,11 +12,13 @@ from fragrance_ai.llm import (
     ModelsMissingError,
     ModelSpec,
     QuantizationUnavailableError,
+    UnsupportedBackendOptionError,
     parse_ensemble_config,
 )
 from fragrance_ai.llm.factory import load_ensemble
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
+from fragrance_ai.llm.onnx_backend import onnx_installed
 from fragrance_ai.llm.parsing import first_json_object
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, mentioned, shared_messages
 from fragrance_ai.llm.sources import locate_enabled, locate_model
@@ -145,7 +147,15 @@ def test_4_bit_loading_on_cpu_is_refused_before_any_weights_are_read() -> None:
         load_ensemble(config)
 
 
-def test_the_onnx_backend_says_it_is_not_installed() -> None:
+@pytest.mark.skipif(onnx_installed(), reason="checks the refusal where the extra is missing")
+def test_the_onnx_backend_says_how_to_install_it() -> None:
     spec = ModelSpec.model_validate({**SMOLLM2.model_dump(), "backend": "onnx"})
-    with pytest.raises(BackendNotInstalledError, match="optimum"):
+    with pytest.raises(BackendNotInstalledError, match=r"optimum-onnx.*make onnx-venv"):
         check_loadable(spec)
+
+
+def test_the_onnx_backend_refuses_what_it_cannot_run() -> None:
+    for change in ({"device_map": "auto"}, {"dtype": "bfloat16"}):
+        spec = ModelSpec.model_validate({**SMOLLM2.model_dump(), "backend": "onnx", **change})
+        with pytest.raises(UnsupportedBackendOptionError, match="float32 and runs on the CPU"):
+            check_loadable(spec)
