@@ -25,30 +25,43 @@ _WORD = re.compile(r"[a-z0-9]+")
 # "woody base" speaks of the pyramid, not of the catalog's *_base accords.
 _PYRAMID_WORDS = frozenset({"base"})
 
-# Each example's turn is written as brief_turn writes it for the catalog (a test checks).
+# Each example's turn is written as brief_turn writes it for the catalog, none is a brief
+# of the labelled evaluation set, and each answer keys follow the reply schema's order
+# (tests check all three).
 _EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
     (
-        "Brief: A fresh citrus summer cologne for men, woody base, under $40/kg.\n"
-        "Notes: fresh, woody\nMaterial ids: none (leave material keys out)",
+        "Brief: Bright grapefruit and mint cologne for men, summer, under $35/kg.\n"
+        "Notes: grapefruit, mint\nMaterial ids: grapefruit_oil",
         {
-            "family_weights": {"citrus": 0.6, "woody": 0.4},
-            "wanted_notes": ["fresh"],
+            "family_weights": {"citrus": 0.6, "aromatic": 0.4},
+            "wanted_notes": ["grapefruit", "mint"],
             "concentration": "edc",
             "season": "summer",
             "gender": "masculine",
-            "budget_per_kg": 40,
+            "budget_per_kg": 35,
         },
     ),
     (
-        "Brief: Warm vanilla and amber eau de parfum for winter evenings, no musk, use "
-        "coumarin.\nNotes: amber, vanilla, warm\nMaterial ids: coumarin, vanilla_absolute",
+        "Brief: Cozy tonka and benzoin eau de parfum for winter, no musk, use coumarin.\n"
+        "Notes: benzoin, tonka\nMaterial ids: benzoin_resinoid, coumarin, tonka_absolute",
         {
             "family_weights": {"amber": 0.4, "gourmand": 0.6},
-            "wanted_notes": ["vanilla", "amber"],
+            "wanted_notes": ["tonka", "benzoin"],
             "wanted_materials": ["coumarin"],
             "excluded_families": ["musk"],
             "concentration": "edp",
             "season": "winter",
+        },
+    ),
+    (
+        "Brief: A green fig and tea scent for spring, unisex, no vanilla.\n"
+        "Notes: fig, green, tea, vanilla\nMaterial ids: vanilla_absolute",
+        {
+            "family_weights": {"green": 1.0},
+            "wanted_notes": ["fig", "tea"],
+            "excluded_notes": ["vanilla"],
+            "season": "spring",
+            "gender": "unisex",
         },
     ),
 )
@@ -93,17 +106,19 @@ def _render(node: dict[str, Any], definitions: dict[str, Any]) -> str:
 
 
 def mentioned(text: str, vocabulary: Collection[str]) -> list[str]:
-    """The entries of `vocabulary` that share a word of 4 letters or more with `text`.
+    """The entries of `vocabulary` the text names: whole (`fig`, `violet-leaf`) or by a
+    word of 4 letters or more (`vetiver` for `vetiver_oil`).
 
     A reply may only name notes and materials the brief mentions, so the prompt lists
     those alone: the whole catalog would be some 1,500 tokens of prefill per brief.
     """
     words = set(_WORD.findall(text.casefold())) - _PYRAMID_WORDS
-    return sorted(
-        entry
-        for entry in vocabulary
-        if any(len(part) >= 4 and part in words for part in _WORD.findall(entry.casefold()))
-    )
+    return sorted(entry for entry in vocabulary if _named(entry.casefold(), words))
+
+
+def _named(entry: str, words: set[str]) -> bool:
+    parts = _WORD.findall(entry)
+    return "".join(parts) in words or any(len(p) >= 4 and p in words for p in parts)
 
 
 SYSTEM_PROMPT = (

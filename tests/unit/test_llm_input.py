@@ -1,9 +1,18 @@
 """Untrusted text, model replies as data, and the cache key."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
-from fragrance_ai.llm import BriefTooLongError, EmptyBriefError, cache_key, parse_ensemble_config
+from fragrance_ai.llm import (
+    BriefTooLongError,
+    EmptyBriefError,
+    cache_key,
+    normalise_for_cache,
+    parse_ensemble_config,
+)
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import (
     _EXAMPLES,
@@ -81,7 +90,7 @@ def test_the_prompt_carries_the_schema_examples_and_the_brief_last() -> None:
     messages = brief_prompt("smoky vetiver", ["vetiver_oil"], ["smoky"]).messages
     assert "season (optional): spring|summer|autumn|winter|null" in compact_brief_schema()
     assert messages[0]["role"] == "system" and "season (optional)" in messages[0]["content"]
-    assert [m["role"] for m in messages[1:]] == ["user", "assistant", "user", "assistant", "user"]
+    assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * 3 + ["user"]
     assert messages[-1]["content"] == (
         "Brief: smoky vetiver\nNotes: smoky\nMaterial ids: vetiver_oil"
     )
@@ -104,6 +113,24 @@ def test_the_worked_examples_are_written_as_a_real_brief_turn_and_answer_validly
         brief = Brief.model_validate(answer)
         assert set(brief.wanted_notes) <= set(notes)
         assert set(brief.wanted_materials) <= set(materials)
+
+
+def test_no_worked_example_is_a_brief_of_the_labelled_evaluation_set() -> None:
+    labelled = Path(__file__).parents[1] / "data" / "llm_eval_briefs.jsonl"
+    evaluated = {
+        normalise_for_cache(json.loads(line)["text"])
+        for line in labelled.read_text().splitlines()
+        if line.strip()
+    }
+    for turn, _ in _EXAMPLES:
+        text = turn.splitlines()[0].removeprefix("Brief: ")
+        assert normalise_for_cache(text) not in evaluated
+
+
+def test_short_notes_are_found_whole_and_long_words_find_material_ids() -> None:
+    text = "A green fig and tea cologne with vetiver, woody base"
+    assert mentioned(text, ["fig", "tea", "oud", "vetiver"]) == ["fig", "tea", "vetiver"]
+    assert mentioned(text, ["vetiver_oil", "fig_leaf_absolute", "oud_base"]) == ["vetiver_oil"]
 
 
 def test_generation_stops_when_the_first_object_closes_not_on_braces_in_strings() -> None:
