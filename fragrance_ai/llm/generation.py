@@ -54,12 +54,13 @@ class TransformersGenerator:
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
         started = time.perf_counter()
-        batch = self._inputs([self._token_ids(p.messages) for p in prompts])
+        batch = self._inputs([self._token_ids(p.messages) for p in prompts], max_new_tokens)
         with torch.inference_mode():
             output = self.model.generate(
                 **batch.as_kwargs(),
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
+                disable_compile=True,  # a first request must not wait for a compilation
                 pad_token_id=self.tokenizer.pad_token_id,
                 logits_processor=self._constraints(prompts),
                 stopping_criteria=StoppingCriteriaList(
@@ -77,10 +78,10 @@ class TransformersGenerator:
         """One tiny generation, so the first real request does not pay for lazy set-up."""
         self.generate([Prompt([{"role": "user", "content": "Hello"}])], max_new_tokens=2)
 
-    def _inputs(self, rows: list[list[int]]) -> BatchInputs:
+    def _inputs(self, rows: list[list[int]], max_new_tokens: int) -> BatchInputs:
         pad_id = self.tokenizer.pad_token_id
         if self.prefix is not None and self.prefix.covers(rows):
-            return self.prefix.inputs(rows, pad_id)
+            return self.prefix.inputs(rows, pad_id, max_new_tokens)
         return left_padded(rows, pad_id, self.model.device)
 
     def _constraints(self, prompts: Sequence[Prompt]) -> LogitsProcessorList:

@@ -5,7 +5,6 @@ tokens against 50 for the brief itself. Computing their keys and values once, an
 a copy to each batch, leaves only the brief's own tokens to prefill.
 """
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import torch
 import transformers
 from packaging.version import Version
+from transformers import StaticCache
 
 # transformers 5 renamed generate's and forward's `past_key_values` to `cache`; the ONNX
 # Runtime backend (optimum) still runs on transformers 4.
@@ -52,6 +52,7 @@ class PrefixCache:
     def __init__(self, model: Any, prefix_ids: Sequence[int]) -> None:
         self.prefix_ids = list(prefix_ids)
         self._device = model.device
+        self._config = model.config
         with torch.inference_mode():
             ids = _tensor([self.prefix_ids], self._device)
             output = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
@@ -62,7 +63,9 @@ class PrefixCache:
         size = len(self.prefix_ids)
         return all(len(row) > size and list(row[:size]) == self.prefix_ids for row in rows)
 
-    def inputs(self, rows: Sequence[Sequence[int]], pad_id: int) -> BatchInputs:
+    def inputs(
+        self, rows: Sequence[Sequence[int]], pad_id: int, max_new_tokens: int
+    ) -> BatchInputs:
         """Prefix, then padding, then each row's own tokens: positions count only the tokens
         the mask keeps, so each row continues the cached prefix where it ends."""
         size = len(self.prefix_ids)
@@ -70,17 +73,23 @@ class PrefixCache:
         width = max(len(tail) for tail in tails)
         ids = [self.prefix_ids + [pad_id] * (width - len(t)) + t for t in tails]
         mask = [[1] * size + [0] * (width - len(t)) + [1] * len(t) for t in tails]
-        cache = _repeated(self._cache, len(rows))
+        cache = self._copy(len(rows), size + width + max_new_tokens)
         return BatchInputs(_tensor(ids, self._device), _tensor(mask, self._device), cache)
 
-
-def _repeated(cache: Any, rows: int) -> Any:
-    """A fresh copy per batch, since generate appends to the cache it is given."""
-    if isinstance(cache, tuple):  # ONNX Runtime: ((key, value), ...) per layer
-        return tuple(tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in cache)
-    copied = copy.deepcopy(cache)
-    copied.batch_repeat_interleave(rows)
-    return copied
+    def _copy(self, rows: int, length: int) -> Any:
+        """The prefix once per row, in a fresh cache: generate writes to the one it is given."""
+        if isinstance(self._cache, tuple):  # ONNX Runtime: ((key, value), ...) per layer
+            return tuple(
+                tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in self._cache
+            )
+        # Written in place: a dynamic cache is concatenated anew at every step, which at
+        # 16 rows and a 600-token prefix took half of each step's time.
+        cache = StaticCache(config=self._config, max_cache_len=length)
+        positions = {"cache_position": torch.arange(len(self.prefix_ids), device=self._device)}
+        for index, layer in enumerate(self._cache.layers):
+            keys, values = (t.expand(rows, -1, -1, -1) for t in (layer.keys, layer.values))
+            cache.update(keys, values, index, positions)
+        return cache
 
 
 def _tensor(rows: list[list[int]], device: Any) -> torch.Tensor:

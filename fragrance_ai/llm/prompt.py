@@ -77,31 +77,40 @@ def compact_brief_schema() -> str:
     """The Brief JSON schema as one terse line per field, e.g. `season: spring|summer|null`.
 
     Derived from the schema itself so it cannot drift from the model; far fewer tokens
-    than the full JSON schema, which matters for a small model's prefill time.
+    than the full JSON schema, and every token of the shared prompt is attended to at
+    every step of every reply. An enum several fields use (Family) is spelled out once.
     """
     schema = Brief.model_json_schema()
     definitions = schema.get("$defs", {})
+    fields = json.dumps(schema["properties"])
+    shared = {name for name in definitions if fields.count(f'/{name}"') > 1}
     lines = []
     for name, node in schema["properties"].items():
-        required = "required" if name in schema.get("required", ()) else "optional"
-        lines.append(f"{name} ({required}): {_render(node, definitions)}")
+        required = " (required)" if name in schema.get("required", ()) else ""
+        lines.append(f"{name}{required}: {_render(node, definitions, shared)}")
+    for name in sorted(shared):
+        lines.append(f"where {name.lower()} is one of {_render(definitions[name], definitions)}")
     return "\n".join(lines)
 
 
-def _render(node: dict[str, Any], definitions: dict[str, Any]) -> str:
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<="}
+
+
+def _render(node: dict[str, Any], definitions: dict[str, Any], shared: Collection[str] = ()) -> str:
     if "$ref" in node:
-        return _render(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return name.lower() if name in shared else _render(definitions[name], definitions)
     if "enum" in node:
         return "|".join(str(v) for v in node["enum"])
     if "anyOf" in node:
-        return "|".join(_render(option, definitions) for option in node["anyOf"])
+        return "|".join(_render(option, definitions, shared) for option in node["anyOf"])
     kind = node.get("type")
     if kind == "array":
-        return f"[{_render(node['items'], definitions)}, ...]"
+        return f"[{_render(node['items'], definitions, shared)}, ...]"
     if kind == "object":
-        keys = _render(node.get("propertyNames", {"type": "string"}), definitions)
-        return f"{{{keys}: {_render(node['additionalProperties'], definitions)}}}"
-    bounds = [f"{k} {node[k]}" for k in ("minimum", "maximum", "exclusiveMinimum") if k in node]
+        keys = _render(node.get("propertyNames", {"type": "string"}), definitions, shared)
+        return f"{{{keys}: {_render(node['additionalProperties'], definitions, shared)}}}"
+    bounds = [f"{sign}{node[key]}" for key, sign in _BOUNDS.items() if key in node]
     return " ".join([str(kind), *bounds])
 
 

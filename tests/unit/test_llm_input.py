@@ -88,8 +88,14 @@ def test_instructions_in_a_reply_are_only_data() -> None:
 
 def test_the_prompt_carries_the_schema_examples_and_the_brief_last() -> None:
     messages = brief_prompt("smoky vetiver", ["vetiver_oil"], ["smoky"]).messages
-    assert "season (optional): spring|summer|autumn|winter|null" in compact_brief_schema()
-    assert messages[0]["role"] == "system" and "season (optional)" in messages[0]["content"]
+    schema = compact_brief_schema()
+    assert "\nseason: spring|summer|autumn|winter|null\n" in schema
+    assert schema.endswith(
+        "\nwhere family is one of citrus|aromatic|green|floral|fruity|spicy|"
+        "woody|amber|musk|gourmand|leather|aquatic|powdery|aldehydic"
+    )
+    assert schema.count("aldehydic") == 1, "the family enum is spelled out once"
+    assert messages[0]["role"] == "system" and schema in messages[0]["content"]
     assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * 3 + ["user"]
     assert messages[-1]["content"] == (
         "Brief: smoky vetiver\nNotes: smoky\nMaterial ids: vetiver_oil"
