@@ -1,13 +1,13 @@
 """Briefs/s and tokens/s of the LLM worker's ensemble, batched against one at a time.
 
-    python bench/llm_throughput.py [--concurrency 1 4 8 16] [--max-new-tokens 128]
+    python bench/llm_throughput.py [--concurrency 1 4 8 16] [--repair-attempts 0]
     .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx
 
 At each level, `concurrency` labelled briefs are interpreted at once through
 LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to
 the schema, one repair when a reply fails validation, the rule-based voter. Each level
 runs with batching (max batch = concurrency) and one at a time (max batch = 1), and the
-ratio is printed beside. A second backend (onnx needs the onnx environment, `make
+ratio is printed beside; `--repair-attempts 0` measures first replies alone. A second backend (onnx needs the onnx environment, `make
 onnx-venv`) runs the same levels on the same briefs, with its ratio to the first.
 """
 
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default: settings")
     parser.add_argument("--backends", nargs="+", default=["transformers"])
+    parser.add_argument("--repair-attempts", type=int, default=None, help="default: settings")
     args = parser.parse_args()
 
     raw = load_llm_config(load_settings(args.env))
@@ -55,12 +56,13 @@ def main() -> None:
         if args.max_new_tokens is not None:
             model_overrides["max_new_tokens"] = args.max_new_tokens
         names = parse_ensemble_config(raw).enabled_models
-        config = parse_ensemble_config(
-            raw, {"models": {spec.name: model_overrides for spec in names}}
-        )
+        overrides: dict[str, object] = {"models": {s.name: model_overrides for s in names}}
+        if args.repair_attempts is not None:
+            overrides["repair_attempts"] = args.repair_attempts
+        config = parse_ensemble_config(raw, overrides)
         generators = load_generators(config)
         models = ", ".join(f"{s.name} ({s.max_new_tokens} new tokens)" for s in names)
-        print(f"\nbackend {backend}: {models}")
+        print(f"\nbackend {backend}: {models}, repair attempts {config.repair_attempts}")
         print(
             f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} "
             f"{'calls':>5} {'vs one':>7}" + (f" {'vs ' + args.backends[0]:>16}" if first else "")

@@ -1,6 +1,6 @@
 """Batch inputs for `generate`, reusing the key/value cache of a prefix every prompt shares.
 
-Every brief prompt opens with the same system prompt and worked examples, some 400
+Every brief prompt opens with the same system prompt and worked examples, some 560
 tokens against 50 for the brief itself. Computing their keys and values once, and handing
 a copy to each batch, leaves only the brief's own tokens to prefill.
 """

@@ -1,13 +1,13 @@
 """Chat prompts that ask a model for a Brief as JSON, and to repair a rejected reply."""
 
 import json
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from fragrance_ai.llm.reply_schema import reply_schema
+from fragrance_ai.llm.vocabulary import mentioned
 from schemas.brief import Brief
 
 Messages = list[dict[str, str]]
@@ -20,10 +20,6 @@ class Prompt:
     messages: Messages
     reply_schema: str | None = None
 
-
-_WORD = re.compile(r"[a-z0-9]+")
-# "woody base" speaks of the pyramid, not of the catalog's *_base accords.
-_PYRAMID_WORDS = frozenset({"base"})
 
 # Each example's turn is written as brief_turn writes it for the catalog, none is a brief
 # of the labelled evaluation set, and each answer keys follow the reply schema's order
@@ -112,22 +108,6 @@ def _render(node: dict[str, Any], definitions: dict[str, Any], shared: Collectio
         return f"{{{keys}: {_render(node['additionalProperties'], definitions, shared)}}}"
     bounds = [f"{sign}{node[key]}" for key, sign in _BOUNDS.items() if key in node]
     return " ".join([str(kind), *bounds])
-
-
-def mentioned(text: str, vocabulary: Collection[str]) -> list[str]:
-    """The entries of `vocabulary` the text names: whole (`fig`, `violet-leaf`) or by a
-    word of 4 letters or more (`vetiver` for `vetiver_oil`).
-
-    A reply may only name notes and materials the brief mentions, so the prompt lists
-    those alone: the whole catalog would be some 1,500 tokens of prefill per brief.
-    """
-    words = set(_WORD.findall(text.casefold())) - _PYRAMID_WORDS
-    return sorted(entry for entry in vocabulary if _named(entry.casefold(), words))
-
-
-def _named(entry: str, words: set[str]) -> bool:
-    parts = _WORD.findall(entry)
-    return "".join(parts) in words or any(len(p) >= 4 and p in words for p in parts)
 
 
 SYSTEM_PROMPT = (

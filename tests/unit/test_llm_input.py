@@ -19,11 +19,11 @@ from fragrance_ai.llm.prompt import (
     brief_prompt,
     brief_turn,
     compact_brief_schema,
-    mentioned,
     shared_messages,
 )
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.stopping import _BraceState
+from fragrance_ai.llm.vocabulary import mentioned
 from schemas.brief import Brief
 
 
