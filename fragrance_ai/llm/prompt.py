@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fragrance_ai.llm.reply_schema import reply_schema
+from fragrance_ai.llm.parsing import first_json_object
+from fragrance_ai.llm.reply_schema import contradictions, reply_schema, without_contradictions
 from fragrance_ai.llm.vocabulary import mentioned
 from schemas.brief import Brief
 
@@ -147,7 +148,8 @@ def brief_prompt(text: str, material_ids: Collection[str], note_words: Collectio
 
 
 def repair_prompt(original: Prompt, reply: str, error: str) -> Prompt:
-    """The first conversation, the rejected reply, and what was wrong with it."""
+    """The first conversation, the rejected reply, and what was wrong with it; a schema
+    that lets no item the reply contradicted itself on stand on both sides again."""
     return Prompt(
         [
             *original.messages,
@@ -158,5 +160,13 @@ def repair_prompt(original: Prompt, reply: str, error: str) -> Prompt:
                 "Reply again with only the corrected JSON object.",
             },
         ],
-        original.reply_schema,
+        _repair_schema(original.reply_schema, reply),
     )
+
+
+def _repair_schema(schema: str | None, reply: str) -> str | None:
+    try:
+        found = contradictions(first_json_object(reply))
+    except ValueError:
+        return schema
+    return without_contradictions(schema, found) if schema and found else schema

@@ -6,10 +6,12 @@ family, no other keys, compact JSON. A reply that fits it can still fail the Bri
 cross-field checks (say, no family above zero); those are validated afterwards.
 """
 
+import copy
+import itertools
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.brief import Brief
 from schemas.material import Family
@@ -17,6 +19,14 @@ from schemas.material import Family
 NOTE_FIELDS = ("wanted_notes", "excluded_notes")
 MATERIAL_FIELDS = ("wanted_materials", "excluded_materials")
 _DOCUMENTATION_KEYS = frozenset({"title", "description", "examples", "default"})
+
+
+class Contradiction(NamedTuple):
+    """An item a reply named both as wanted (or weighted) and as excluded."""
+
+    wanted: str
+    excluded: str
+    item: str
 
 
 def reply_schema(notes: Collection[str], material_ids: Collection[str]) -> str:
@@ -79,3 +89,82 @@ def _undocumented(node: Any) -> Any:
         elif key not in _DOCUMENTATION_KEYS:
             kept[key] = _undocumented(value)
     return kept
+
+
+# Pairs of fields a reply may not name one item in both of (Brief's own checks).
+_OPPOSED = (
+    ("wanted_notes", "excluded_notes"),
+    ("wanted_materials", "excluded_materials"),
+    ("family_weights", "excluded_families"),
+)
+_MOST_VARIANTS = 8
+
+
+def contradictions(reply: Mapping[str, Any]) -> list[Contradiction]:
+    """Each item a (parsed, rejected) reply named on both sides of an opposed pair."""
+    return [
+        Contradiction(wanted, excluded, item)
+        for wanted, excluded in _OPPOSED
+        for item in sorted(_named(reply, wanted) & _named(reply, excluded))
+    ]
+
+
+def without_contradictions(schema: str, found: Sequence[Contradiction]) -> str:
+    """The schema again, with each contradicted item allowed on one side at most.
+
+    One variant per choice of sides (anyOf), so the model still decides which side an
+    item belongs on; past a few contradictions, the items are allowed on neither side.
+    """
+    base = json.loads(schema)
+    guidance, definitions = base.pop("x-guidance"), base.pop("$defs")
+    if 2 ** len(found) > _MOST_VARIANTS:
+        neither = [(field, c.item) for c in found for field in (c.wanted, c.excluded)]
+        variants = [_without(base, definitions, neither)]
+    else:
+        variants = [
+            _without(
+                base,
+                definitions,
+                [
+                    (c.excluded if kept else c.wanted, c.item)
+                    for c, kept in zip(found, sides, strict=True)
+                ],
+            )
+            for sides in itertools.product((True, False), repeat=len(found))
+        ]
+    return json.dumps({"anyOf": variants, "$defs": definitions, "x-guidance": guidance})
+
+
+def _named(reply: Mapping[str, Any], field: str) -> set[str]:
+    value = reply.get(field)
+    if isinstance(value, Mapping):  # family weights: a family counts when its weight does
+        return {str(k) for k, w in value.items() if isinstance(w, int | float) and w > 0}
+    if isinstance(value, list):
+        return {item for item in value if isinstance(item, str)}
+    return set()
+
+
+def _without(
+    schema: dict[str, Any], definitions: dict[str, Any], removals: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    narrowed = copy.deepcopy(schema)
+    properties = narrowed["properties"]
+    for field, item in removals:
+        node = properties.get(field)
+        if node is None:
+            continue
+        if node.get("type") == "object":  # family_weights: one key per family
+            node["properties"].pop(item, None)
+            continue
+        items = node["items"]
+        choices = (
+            definitions[items["$ref"].rsplit("/", 1)[-1]]["enum"]
+            if "$ref" in items
+            else items["enum"]
+        )
+        remaining = [choice for choice in choices if choice != item]
+        if remaining:
+            node["items"], node["maxItems"] = {"enum": remaining}, len(remaining)
+        else:
+            del properties[field]
+    return narrowed

@@ -10,8 +10,13 @@ from transformers import AutoTokenizer
 
 from fragrance_ai.llm import ModelSpec
 from fragrance_ai.llm.grammar import SchemaConstraint, grammar_tokenizer
-from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json
-from fragrance_ai.llm.reply_schema import reply_schema
+from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repair_prompt
+from fragrance_ai.llm.reply_schema import (
+    Contradiction,
+    contradictions,
+    reply_schema,
+    without_contradictions,
+)
 from fragrance_ai.llm.sources import locate_model
 from schemas.brief import Brief
 
@@ -101,3 +106,50 @@ def test_the_constraint_masks_rows_with_a_schema_and_leaves_free_rows_alone(
     assert tokenizer.decode([int(masked[0].argmax())]).startswith("{")
     assert int(masked[1].argmax()) == sure and torch.equal(masked[1], scores[1])
     assert int(torch.isfinite(masked[0]).sum()) < 10  # only a handful of ways to open the object
+
+
+def test_a_repair_cannot_name_an_item_on_both_sides_again_but_may_choose_either_side(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    prompt = brief_prompt("vanilla and tonka, no vanilla", ["coumarin"], ["tonka", "vanilla"])
+    rejected = (
+        '{"family_weights":{"gourmand":1},"wanted_notes":["vanilla"],"excluded_notes":["vanilla"]}'
+    )
+    assert contradictions(json.loads(rejected)) == [
+        Contradiction("wanted_notes", "excluded_notes", "vanilla")
+    ]
+    schema = repair_prompt(prompt, rejected, "both wants and excludes").reply_schema
+    assert schema is not None and schema != prompt.reply_schema
+
+    def accepts(reply: str) -> bool:
+        return _accepts(schema, reply, tokenizer, grammar_vocabulary)
+
+    assert not accepts(rejected)
+    assert accepts(
+        '{"family_weights":{"gourmand":1},"wanted_notes":["tonka"],"excluded_notes":["vanilla"]}'
+    )
+    assert accepts('{"family_weights":{"gourmand":1},"wanted_notes":["vanilla","tonka"]}')
+
+
+def test_a_family_both_weighted_and_excluded_is_one_or_the_other_in_the_repair(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    schema = reply_schema([], [])
+    reply = {"family_weights": {"citrus": 0.5, "musk": 0.5}, "excluded_families": ["musk"]}
+    narrowed = without_contradictions(schema, contradictions(reply))
+
+    def accepts(reply: str) -> bool:
+        return _accepts(narrowed, reply, tokenizer, grammar_vocabulary)
+
+    assert not accepts(compact_json(reply))
+    assert accepts('{"family_weights":{"citrus":0.5,"musk":0.5}}')
+    assert accepts('{"family_weights":{"citrus":1},"excluded_families":["musk"]}')
+
+
+def test_past_a_few_contradictions_the_items_are_left_to_the_other_voters() -> None:
+    notes = ["amber", "fresh", "musky", "rose", "woody"]
+    reply = {"family_weights": {"woody": 1}, "wanted_notes": notes, "excluded_notes": notes}
+    narrowed = json.loads(without_contradictions(reply_schema(notes, []), contradictions(reply)))
+    (variant,) = narrowed["anyOf"]
+    assert "wanted_notes" not in variant["properties"]
+    assert "excluded_notes" not in variant["properties"]
