@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
 from schemas.brief import Brief
 
 _decoder = json.JSONDecoder()
@@ -70,12 +71,12 @@ def _unknown_vocabulary(
 ) -> str | None:
     problems = []
     if material_ids is not None:
-        for field in ("wanted_materials", "excluded_materials"):
+        for field in MATERIAL_FIELDS:
             bad = sorted(set(getattr(brief, field)) - set(material_ids))
             if bad:
                 problems.append(f"{field}: unknown material id(s) {', '.join(bad)}")
     if note_words is not None:
-        for field in ("wanted_notes", "excluded_notes"):
+        for field in NOTE_FIELDS:
             bad = sorted(set(getattr(brief, field)) - set(note_words))
             if bad:
                 problems.append(f"{field}: unknown note(s) {', '.join(bad)}")
