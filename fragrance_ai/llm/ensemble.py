@@ -8,6 +8,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from fragrance_ai.llm.errors import NoInterpretationError
+from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
 from fragrance_ai.llm.results import FieldDecision, Vote
 from schemas.brief import Brief
 from schemas.material import Family
@@ -20,10 +21,7 @@ LIST_FIELDS = (
     "excluded_families",
     "excluded_notes",
 )
-_OPPOSITES = (
-    ("wanted_notes", "excluded_notes"),
-    ("wanted_materials", "excluded_materials"),
-)
+_OPPOSITES = (NOTE_FIELDS, MATERIAL_FIELDS)
 
 
 def combine_votes(

@@ -92,11 +92,7 @@ def _undocumented(node: Any) -> Any:
 
 
 # Pairs of fields a reply may not name one item in both of (Brief's own checks).
-_OPPOSED = (
-    ("wanted_notes", "excluded_notes"),
-    ("wanted_materials", "excluded_materials"),
-    ("family_weights", "excluded_families"),
-)
+_OPPOSED = (NOTE_FIELDS, MATERIAL_FIELDS, ("family_weights", "excluded_families"))
 _MOST_VARIANTS = 8
 
 
