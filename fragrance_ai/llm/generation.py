@@ -1,19 +1,18 @@
-"""One batched, greedy generate call over chat prompts."""
+"""One batched, greedy generation over chat prompts."""
 
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import torch
-from transformers import LogitsProcessorList, StoppingCriteriaList
-
-from fragrance_ai.llm.grammar import SchemaConstraint, grammar_tokenizer
+from fragrance_ai.llm.config import Backend
+from fragrance_ai.llm.decoding import SharedPrefixDecoder
+from fragrance_ai.llm.grammar import RowMatchers, grammar_tokenizer
 from fragrance_ai.llm.loading import LoadedModel
 from fragrance_ai.llm.metrics import LLM_BATCH_SIZE, LLM_INFERENCE_DURATION, LLM_TOKENS_GENERATED
-from fragrance_ai.llm.prefix import BatchInputs, PrefixCache, left_padded
+from fragrance_ai.llm.prefix import GenerateDecoder
 from fragrance_ai.llm.prompt import Messages, Prompt
-from fragrance_ai.llm.stopping import JsonObjectClosed
+from fragrance_ai.llm.stopping import RowEnds
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,28 @@ class BatchGenerate(Protocol):
     def __call__(self, prompts: Sequence[Prompt]) -> list[Generation]: ...
 
 
+class RowDecoder(Protocol):
+    """Greedy decoding of token rows, with a prefix that rows may share."""
+
+    prefix_ids: list[int]
+
+    def covers(self, rows: Sequence[Sequence[int]]) -> bool: ...
+
+    def decode(
+        self,
+        rows: Sequence[Sequence[int]],
+        pad_id: int,
+        max_new_tokens: int,
+        ends: RowEnds,
+        matchers: RowMatchers | None = None,
+    ) -> list[list[int]]: ...
+
+
 class TransformersGenerator:
-    """Batched greedy decoding with a loaded model: the shared prefix's cache reused when
-    `shared` is given, each reply held to its prompt's schema when the spec asks for it."""
+    """Batched greedy decoding with a loaded model: the shared prefix's keys and values
+    reused when `shared` is given, each reply held to its prompt's schema when the spec
+    asks for it. A torch model decodes in our own loop (SharedPrefixDecoder); an ONNX
+    Runtime model through `generate` (GenerateDecoder)."""
 
     def __init__(self, loaded: LoadedModel, shared: Messages | None = None) -> None:
         self.spec = loaded.spec
@@ -45,29 +63,23 @@ class TransformersGenerator:
             if loaded.spec.constrained_decoding
             else None
         )
-        self.prefix: PrefixCache | None = None
-        if shared is not None:
-            self.prefix = PrefixCache(self.model, self._token_ids(shared, continued=False))
+        prefix_ids = self._token_ids(shared, continued=False) if shared is not None else []
+        self.decoder: RowDecoder = (
+            GenerateDecoder(self.model, prefix_ids)
+            if loaded.spec.backend is Backend.ONNX
+            else SharedPrefixDecoder(self.model, prefix_ids)
+        )
 
     def __call__(self, prompts: Sequence[Prompt]) -> list[Generation]:
         return self.generate(prompts, self.max_new_tokens)
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
         started = time.perf_counter()
-        batch = self._inputs([self._token_ids(p.messages) for p in prompts], max_new_tokens)
-        with torch.inference_mode():
-            output = self.model.generate(
-                **batch.as_kwargs(),
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                disable_compile=True,  # a first request must not wait for a compilation
-                pad_token_id=self.tokenizer.pad_token_id,
-                logits_processor=self._constraints(prompts),
-                stopping_criteria=StoppingCriteriaList(
-                    [JsonObjectClosed(self.tokenizer, len(prompts))]
-                ),
-            )
-        new_tokens = output[:, batch.input_ids.shape[1] :]
+        rows = [self._token_ids(p.messages) for p in prompts]
+        ends = RowEnds(self.tokenizer, len(rows), self._eos_ids())
+        new_tokens = self.decoder.decode(
+            rows, self.tokenizer.pad_token_id, max_new_tokens, ends, self._matchers(prompts)
+        )
         replies = [self._reply(row) for row in new_tokens]
         LLM_INFERENCE_DURATION.labels(model=self.name).observe(time.perf_counter() - started)
         LLM_BATCH_SIZE.labels(model=self.name).observe(len(prompts))
@@ -78,17 +90,11 @@ class TransformersGenerator:
         """One tiny generation, so the first real request does not pay for lazy set-up."""
         self.generate([Prompt([{"role": "user", "content": "Hello"}])], max_new_tokens=2)
 
-    def _inputs(self, rows: list[list[int]], max_new_tokens: int) -> BatchInputs:
-        pad_id = self.tokenizer.pad_token_id
-        if self.prefix is not None and self.prefix.covers(rows):
-            return self.prefix.inputs(rows, pad_id, max_new_tokens)
-        return left_padded(rows, pad_id, self.model.device)
-
-    def _constraints(self, prompts: Sequence[Prompt]) -> LogitsProcessorList:
+    def _matchers(self, prompts: Sequence[Prompt]) -> RowMatchers | None:
         schemas = [p.reply_schema for p in prompts]
         if self._grammar_tokenizer is None or all(s is None for s in schemas):
-            return LogitsProcessorList()
-        return LogitsProcessorList([SchemaConstraint(self._grammar_tokenizer, schemas)])
+            return None
+        return RowMatchers(self._grammar_tokenizer, schemas)
 
     def _token_ids(self, messages: Messages, continued: bool = True) -> list[int]:
         text = self.tokenizer.apply_chat_template(
@@ -102,8 +108,7 @@ class TransformersGenerator:
         eos = self.model.generation_config.eos_token_id
         return list(eos) if isinstance(eos, list) else [eos]
 
-    def _reply(self, row: torch.Tensor) -> Generation:
-        ids = row.tolist()
+    def _reply(self, ids: list[int]) -> Generation:
         stops = {*self._eos_ids(), self.tokenizer.pad_token_id}
         length = next((i for i, token in enumerate(ids) if token in stops), len(ids))
         text = self.tokenizer.decode(ids[:length], skip_special_tokens=True)

@@ -26,7 +26,7 @@ def grammar_tokenizer(
     return llguidance.hf.from_tokenizer(tokenizer, n_vocab=vocab_size, eos_token=eos_ids)
 
 
-class SchemaConstraint(LogitsProcessor):
+class RowMatchers:
     """One matcher per row, fed the row's tokens as they are chosen; a row without a
     schema (None) is left free."""
 
@@ -42,30 +42,49 @@ class SchemaConstraint(LogitsProcessor):
                 raise ValueError(f"the reply schema does not compile: {matcher.get_error()}")
         self._bitmask = llguidance.numpy.allocate_token_bitmask(len(schemas), tokenizer.vocab_size)
         self._executor = llguidance.LLExecutor()
-        self._started = False
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self._started:
-            for matcher, token in zip(self._matchers, input_ids[:, -1].tolist(), strict=True):
-                if matcher is not None and not matcher.is_error():
-                    matcher.consume_token(token)
-        self._started = True
+    def consume(self, row: int, token: int) -> None:
+        matcher = self._matchers[row]
+        if matcher is not None and not matcher.is_error():
+            matcher.consume_token(token)
+
+    def mask(self, scores: torch.Tensor, rows: Sequence[int]) -> torch.Tensor:
+        """`scores[i]` (logits over the vocabulary) belong to row `rows[i]`; tokens its
+        schema does not allow next are set to -inf."""
         # A finished row's matcher allows only end-of-sequence, which also ends the row. A
         # matcher in error (a token it could not take) leaves its row free: the reply is
         # validated afterwards like any other.
         constrained = [
-            (matcher, row)
-            for row, matcher in enumerate(self._matchers)
+            (matcher, index)
+            for index, matcher in enumerate(self._matchers[row] for row in rows)
             if matcher is not None and not matcher.is_error()
         ]
         if not constrained:
             return scores
-        self._bitmask.fill(-1)  # all bits set: every token allowed on unconstrained rows
-        llguidance.numpy.fill_next_token_bitmask_par(self._executor, constrained, self._bitmask)
-        return scores.masked_fill(~self._allowed(scores), float("-inf"))  # type: ignore[return-value]
+        bitmask = self._bitmask[: len(rows)]
+        bitmask.fill(-1)  # all bits set: every token allowed on unconstrained rows
+        llguidance.numpy.fill_next_token_bitmask_par(self._executor, constrained, bitmask)
+        return scores.masked_fill(~_allowed(bitmask, scores), float("-inf"))
 
-    def _allowed(self, scores: torch.Tensor) -> torch.Tensor:
-        packed = torch.from_numpy(self._bitmask).to(scores.device)
-        shifts = torch.arange(_BITS, dtype=torch.int32, device=scores.device)
-        bits = (packed.unsqueeze(-1) >> shifts) & 1
-        return bits.reshape(packed.shape[0], -1)[:, : scores.shape[1]].bool()
+
+class SchemaConstraint(LogitsProcessor):
+    """RowMatchers as a logits processor for transformers' `generate`, over all `rows`."""
+
+    def __init__(self, matchers: RowMatchers, rows: int) -> None:
+        self._matchers = matchers
+        self._rows = range(rows)
+        self._started = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self._started:
+            for row, token in enumerate(input_ids[:, -1].tolist()):
+                self._matchers.consume(row, token)
+        self._started = True
+        return self._matchers.mask(scores, self._rows)  # type: ignore[return-value]
+
+
+def _allowed(bitmask: Any, scores: torch.Tensor) -> torch.Tensor:
+    packed = torch.from_numpy(bitmask).to(scores.device)
+    shifts = torch.arange(_BITS, dtype=torch.int32, device=scores.device)
+    bits = (packed.unsqueeze(-1) >> shifts) & 1
+    return bits.reshape(packed.shape[0], -1)[:, : scores.shape[1]].bool()

@@ -1,8 +1,9 @@
-"""Batch inputs for `generate`, reusing the key/value cache of a prefix every prompt shares.
+"""Decoding through `generate`, reusing the key/value cache of a prefix every prompt shares.
 
-Every brief prompt opens with the same system prompt and worked examples, some 560
-tokens against 50 for the brief itself. Computing their keys and values once, and handing
-a copy to each batch, leaves only the brief's own tokens to prefill.
+For models whose attention cannot be swapped for the shared-prefix attention (ONNX
+Runtime's). Every brief prompt opens with the same system prompt and worked examples,
+some 560 tokens against 50 for the brief itself. Computing their keys and values once,
+and handing a copy to each batch, leaves only the brief's own tokens to prefill.
 """
 
 from collections.abc import Sequence
@@ -12,7 +13,10 @@ from typing import Any
 import torch
 import transformers
 from packaging.version import Version
-from transformers import StaticCache
+from transformers import LogitsProcessorList, StaticCache, StoppingCriteriaList
+
+from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint
+from fragrance_ai.llm.stopping import RowEnds, RowsEnded
 
 # transformers 5 renamed generate's and forward's `past_key_values` to `cache`; the ONNX
 # Runtime backend (optimum) still runs on transformers 4.
@@ -90,6 +94,45 @@ class PrefixCache:
             keys, values = (t.expand(rows, -1, -1, -1) for t in (layer.keys, layer.values))
             cache.update(keys, values, index, positions)
         return cache
+
+
+class GenerateDecoder:
+    """Greedy `generate` over left-padded rows, the prefix's cache reused when they share it."""
+
+    def __init__(self, model: Any, prefix_ids: Sequence[int] = ()) -> None:
+        self._model = model
+        self.prefix_ids = list(prefix_ids)
+        self._cache = PrefixCache(model, prefix_ids) if prefix_ids else None
+
+    def covers(self, rows: Sequence[Sequence[int]]) -> bool:
+        return self._cache is not None and self._cache.covers(rows)
+
+    def decode(
+        self,
+        rows: Sequence[Sequence[int]],
+        pad_id: int,
+        max_new_tokens: int,
+        ends: RowEnds,
+        matchers: RowMatchers | None = None,
+    ) -> list[list[int]]:
+        """Each row's new tokens; a row that ended early is padded with `pad_id`."""
+        if self._cache is not None and self._cache.covers(rows):
+            batch = self._cache.inputs(rows, pad_id, max_new_tokens)
+        else:
+            batch = left_padded(rows, pad_id, self._model.device)
+        processors = [SchemaConstraint(matchers, len(rows))] if matchers is not None else []
+        with torch.inference_mode():
+            output = self._model.generate(
+                **batch.as_kwargs(),
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                disable_compile=True,  # a first request must not wait for a compilation
+                pad_token_id=pad_id,
+                logits_processor=LogitsProcessorList(processors),
+                stopping_criteria=StoppingCriteriaList([RowsEnded(ends, len(rows))]),
+            )
+        new_tokens: list[list[int]] = output[:, batch.input_ids.shape[1] :].tolist()
+        return new_tokens
 
 
 def _tensor(rows: list[list[int]], device: Any) -> torch.Tensor:

@@ -1,5 +1,6 @@
 """Stop a reply as soon as its first JSON object closes: nothing after it is read."""
 
+from collections.abc import Collection
 from typing import Any
 
 import torch
@@ -37,17 +38,28 @@ class _BraceState:
         return False
 
 
-class JsonObjectClosed(StoppingCriteria):
-    """Per-row stop: a row is done when its first top-level JSON object is complete."""
+class RowEnds:
+    """Per row: a row ends at an end-of-turn token or when its first top-level JSON object
+    is complete."""
 
-    def __init__(self, tokenizer: Any, batch_size: int) -> None:
+    def __init__(self, tokenizer: Any, rows: int, stop_ids: Collection[int]) -> None:
         self._tokenizer = tokenizer
-        self._states = [_BraceState() for _ in range(batch_size)]
-        self._done = [False] * batch_size
+        self._stop_ids = set(stop_ids)
+        self._states = [_BraceState() for _ in range(rows)]
+
+    def ended(self, row: int, token: int) -> bool:
+        """Whether the row is done once it has taken `token`."""
+        return token in self._stop_ids or self._states[row].feed(self._tokenizer.decode([token]))
+
+
+class RowsEnded(StoppingCriteria):
+    """RowEnds as a stopping criterion for transformers' `generate`."""
+
+    def __init__(self, ends: RowEnds, rows: int) -> None:
+        self._ends = ends
+        self._done = [False] * rows
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
-        last = input_ids[:, -1].tolist()
-        for row, token in enumerate(last):
-            if not self._done[row]:
-                self._done[row] = self._states[row].feed(self._tokenizer.decode([token]))
+        for row, token in enumerate(input_ids[:, -1].tolist()):
+            self._done[row] = self._done[row] or self._ends.ended(row, token)
         return torch.tensor(self._done, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoTokenizer
 
 from fragrance_ai.llm import ModelSpec
-from fragrance_ai.llm.grammar import SchemaConstraint, grammar_tokenizer
+from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint, grammar_tokenizer
 from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repair_prompt
 from fragrance_ai.llm.reply_schema import (
     Contradiction,
@@ -98,7 +98,7 @@ def test_the_constraint_masks_rows_with_a_schema_and_leaves_free_rows_alone(
     tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
 ) -> None:
     prompt = brief_prompt("a fresh citrus scent", ["bergamot_oil_fcf"], ["fresh"])
-    constraint = SchemaConstraint(grammar_vocabulary, [prompt.reply_schema, None])
+    constraint = SchemaConstraint(RowMatchers(grammar_vocabulary, [prompt.reply_schema, None]), 2)
     sure = tokenizer("Sure", add_special_tokens=False)["input_ids"][0]
     scores = torch.zeros(2, len(tokenizer))
     scores[:, sure] = 10.0

@@ -83,11 +83,11 @@ def test_the_shared_prefix_cache_changes_no_reply_and_is_used_for_every_brief(
     smollm2: LoadedModel,
 ) -> None:
     cached = TransformersGenerator(smollm2, shared=shared_messages())
-    assert cached.prefix is not None and len(cached.prefix.prefix_ids) > 300
+    assert len(cached.decoder.prefix_ids) > 300
     briefs = ["smoky vetiver", "a fresh citrus summer cologne for men, woody base, under $40/kg"]
     prompts = [Prompt(brief_prompt(b, CATALOG_IDS, DESCRIPTOR_FAMILY).messages) for b in briefs]
     rows = [cached._token_ids(p.messages) for p in prompts]
-    assert cached.prefix.covers(rows)
+    assert cached.decoder.covers(rows)
     plain = TransformersGenerator(smollm2).generate(prompts, max_new_tokens=12)
     assert cached.generate(prompts, max_new_tokens=12) == plain
     alone = [cached.generate([p], max_new_tokens=12)[0] for p in prompts]

@@ -43,7 +43,7 @@ def test_the_export_is_made_once_and_answers_as_the_transformers_backend_does(
     onnx = TransformersGenerator(load_model(ONNX, located, str(tmp_path)), shared=shared_messages())
     assert model_file.stat().st_mtime_ns == made, "the second load reuses the kept export"
     assert type(exported.model).__name__ == "ORTModelForCausalLM"
-    assert onnx.prefix is not None, "the shared prefix cache works on ONNX Runtime too"
+    assert onnx.decoder.prefix_ids, "the shared prefix cache works on ONNX Runtime too"
 
     catalog = [material.id for material in load_catalog()]
     prompts = [brief_prompt(text, catalog, DESCRIPTOR_FAMILY) for text in BRIEFS]

@@ -1,0 +1,111 @@
+"""Greedy decoding of a batch of prompts that open with one shared prefix (torch models).
+
+Our own loop rather than `generate`, for two things `generate` does not do: the shared
+prefix's keys and values are held once for the whole batch (see shared_attention), and a
+row that has finished leaves the batch, so later steps compute only the rows still
+writing instead of padding the finished ones out to the longest reply.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from fragrance_ai.llm.grammar import RowMatchers
+from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
+from fragrance_ai.llm.stopping import RowEnds
+
+
+class SharedPrefixDecoder:
+    """Owns the model's attention: it is switched to the shared-prefix attention, so every
+    forward goes through `decode`."""
+
+    def __init__(self, model: Any, prefix_ids: Sequence[int] = ()) -> None:
+        self._model = model
+        self._layers: int = model.config.num_hidden_layers
+        model.set_attn_implementation(ATTENTION_NAME)
+        self.prefix_ids = list(prefix_ids)
+        self._prefix: list[tuple[torch.Tensor, torch.Tensor]] = []
+        if self.prefix_ids:
+            state = RowsAttention(self._layers, rows=1)
+            ids = torch.tensor([self.prefix_ids], device=model.device)
+            positions = torch.arange(len(self.prefix_ids), device=model.device)[None]
+            with torch.inference_mode():
+                self._forward(state, ids, torch.ones_like(ids, dtype=torch.bool), positions)
+            self._prefix = [(keys[0], values[0]) for keys, values in state.keys_values()]
+
+    def covers(self, rows: Sequence[Sequence[int]]) -> bool:
+        """Whether every row starts with the prefix and has tokens of its own after it."""
+        size = len(self.prefix_ids)
+        return size > 0 and all(
+            len(row) > size and list(row[:size]) == self.prefix_ids for row in rows
+        )
+
+    @torch.inference_mode()
+    def decode(
+        self,
+        rows: Sequence[Sequence[int]],
+        pad_id: int,
+        max_new_tokens: int,
+        ends: RowEnds,
+        matchers: RowMatchers | None = None,
+    ) -> list[list[int]]:
+        """Each row's new tokens, up to and including the one that ended it."""
+        shared = self.covers(rows)
+        start = len(self.prefix_ids) if shared else 0
+        tails = [list(row[start:]) for row in rows]
+        width = max(len(tail) for tail in tails)
+        device = self._model.device
+        ids = torch.tensor([[pad_id] * (width - len(t)) + t for t in tails], device=device)
+        visible = torch.tensor(
+            [[False] * (width - len(t)) + [True] * len(t) for t in tails], device=device
+        )
+        # Positions count only real tokens, so each row continues the prefix where it ends.
+        positions = (start + visible.long().cumsum(dim=1) - 1).clamp(min=start)
+        state = RowsAttention(self._layers, len(rows), self._prefix if shared else ())
+        replies: list[list[int]] = [[] for _ in rows]
+        writing = list(range(len(rows)))  # rows still in the batch, in batch order
+        for _ in range(max_new_tokens):
+            logits = self._forward(state, ids, visible, positions)
+            if matchers is not None:
+                logits = matchers.mask(logits, writing)
+            chosen = logits.argmax(dim=-1).tolist()
+            going = []
+            for index, (row, token) in enumerate(zip(writing, chosen, strict=True)):
+                replies[row].append(token)
+                if not ends.ended(row, token):
+                    if matchers is not None:
+                        matchers.consume(row, token)
+                    going.append(index)
+            if not going:
+                break
+            if len(going) < len(writing):
+                kept = torch.tensor(going, device=device)
+                state.keep(kept)
+                positions = positions[kept]
+            writing = [writing[i] for i in going]
+            ids = torch.tensor([[chosen[i]] for i in going], device=device)
+            visible = torch.ones_like(ids, dtype=torch.bool)
+            positions = positions[:, -1:] + 1
+        return replies
+
+    def _forward(
+        self,
+        state: RowsAttention,
+        ids: torch.Tensor,
+        visible: torch.Tensor,
+        positions: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits for each row's next token; the new tokens' keys and values kept."""
+        state.extend(visible)
+        output = self._model(
+            input_ids=ids,
+            attention_mask=state.mask,
+            position_ids=positions,
+            use_cache=False,
+            logits_to_keep=1,
+            **{STATE_ARGUMENT: state},
+        )
+        state.advance()
+        logits: torch.Tensor = output.logits[:, -1]
+        return logits
