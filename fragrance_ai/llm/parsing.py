@@ -1,4 +1,5 @@
-"""Read a model's reply as data: the first JSON object in it, validated as a Brief."""
+"""Read a model's reply as data: the first JSON object in it, in the reply's form (see
+reply_schema), validated as a Brief."""
 
 import json
 from collections.abc import Collection
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
+from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS, brief_fields
 from schemas.brief import Brief
 
 _decoder = json.JSONDecoder()
@@ -45,11 +46,11 @@ def parse_reply(
 ) -> ParsedReply:
     """Validate a reply; unknown catalog ids or notes make it invalid rather than guessed at."""
     try:
-        obj = first_json_object(text)
+        fields = brief_fields(first_json_object(text))
     except ValueError as error:
         return ParsedReply(None, str(error))
     try:
-        brief = Brief.model_validate(obj)
+        brief = Brief.model_validate(fields)
     except ValidationError as error:
         return ParsedReply(None, _summarise(error))
     unknown = _unknown_vocabulary(brief, material_ids, note_words)

@@ -7,9 +7,13 @@ from functools import cache
 from typing import Any
 
 from fragrance_ai.llm.parsing import first_json_object
-from fragrance_ai.llm.reply_schema import contradictions, reply_schema, without_contradictions
+from fragrance_ai.llm.reply_schema import (
+    contradictions,
+    reply_format,
+    reply_schema,
+    without_contradictions,
+)
 from fragrance_ai.llm.vocabulary import mentioned
-from schemas.brief import Brief
 
 Messages = list[dict[str, str]]
 
@@ -31,7 +35,7 @@ _EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
         "Notes: grapefruit, mint\nMaterial ids: grapefruit_oil",
         {
             "family_weights": {"citrus": 0.6, "aromatic": 0.4},
-            "wanted_notes": ["grapefruit", "mint"],
+            "notes": {"grapefruit": "wanted", "mint": "wanted"},
             "concentration": "edc",
             "season": "summer",
             "gender": "masculine",
@@ -43,8 +47,8 @@ _EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
         "Notes: benzoin, tonka\nMaterial ids: benzoin_resinoid, coumarin, tonka_absolute",
         {
             "family_weights": {"amber": 0.4, "gourmand": 0.6},
-            "wanted_notes": ["tonka", "benzoin"],
-            "wanted_materials": ["coumarin"],
+            "notes": {"benzoin": "wanted", "tonka": "wanted"},
+            "materials": {"coumarin": "wanted"},
             "excluded_families": ["musk"],
             "concentration": "edp",
             "season": "winter",
@@ -55,8 +59,7 @@ _EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
         "Notes: fig, green, tea, vanilla\nMaterial ids: vanilla_absolute",
         {
             "family_weights": {"green": 1.0},
-            "wanted_notes": ["fig", "tea"],
-            "excluded_notes": ["vanilla"],
+            "notes": {"fig": "wanted", "tea": "wanted", "vanilla": "excluded"},
             "season": "spring",
             "gender": "unisex",
         },
@@ -71,13 +74,14 @@ def compact_json(value: Any) -> str:
 
 @cache
 def compact_brief_schema() -> str:
-    """The Brief JSON schema as one terse line per field, e.g. `season: spring|summer|null`.
+    """The reply's schema (the Brief's, in the reply's form) as one terse line per field,
+    e.g. `season: spring|summer|null`.
 
     Derived from the schema itself so it cannot drift from the model; far fewer tokens
     than the full JSON schema, and every token of the shared prompt is attended to at
     every step of every reply. An enum several fields use (Family) is spelled out once.
     """
-    schema = Brief.model_json_schema()
+    schema = reply_format()
     definitions = schema.get("$defs", {})
     fields = json.dumps(schema["properties"])
     shared = {name for name in definitions if fields.count(f'/{name}"') > 1}

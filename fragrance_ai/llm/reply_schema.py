@@ -1,9 +1,16 @@
 """The JSON schema a model's reply is held to while it is generated.
 
-Derived from the Brief's own JSON schema, then narrowed to what a reply about one brief
-may say: notes and material ids from the lists the prompt gave, family weights keyed by
-family, no other keys, compact JSON. A reply that fits it can still fail the Brief's
-cross-field checks (say, no family above zero); those are validated afterwards.
+Derived from the Brief's own JSON schema, with one change of form: the wanted and the
+excluded notes are one map, note to side (`"notes":{"fig":"wanted","vanilla":"excluded"}`),
+and so are the materials. A note then cannot be both wanted and excluded, the one thing
+that made constrained replies fail the Brief's checks (47 of 62 first replies in the
+labelled set, when the two lists were apart). `brief_fields` turns a reply back into the
+Brief's fields.
+
+For one brief the schema is narrowed further: notes and material ids from the lists the
+prompt gave, family weights keyed by family, no other keys, compact JSON. A reply that
+fits it can still fail the Brief's other cross-field checks (say, a family both weighted
+and excluded); those are validated afterwards.
 """
 
 import copy
@@ -18,6 +25,9 @@ from schemas.material import Family
 
 NOTE_FIELDS = ("wanted_notes", "excluded_notes")
 MATERIAL_FIELDS = ("wanted_materials", "excluded_materials")
+# The reply's map fields and the Brief's (wanted, excluded) lists each stands for.
+SIDED_FIELDS = {"notes": NOTE_FIELDS, "materials": MATERIAL_FIELDS}
+SIDES = ("wanted", "excluded")
 _DOCUMENTATION_KEYS = frozenset({"title", "description", "examples", "default"})
 
 
@@ -30,18 +40,30 @@ class Contradiction(NamedTuple):
 
 
 def reply_schema(notes: Collection[str], material_ids: Collection[str]) -> str:
-    """The schema as JSON text; a list field with nothing to choose from is left out."""
-    base = _brief_schema()
+    """The schema as JSON text; a map with nothing to choose from is left out."""
+    base = reply_format()
+    vocabularies = {"notes": sorted(notes), "materials": sorted(material_ids)}
     properties: dict[str, Any] = {}
     for name, node in base["properties"].items():
-        vocabulary = _vocabulary(name, notes, material_ids)
-        if vocabulary is None:
+        vocabulary = vocabularies.get(name)
+        if name == "family_weights":
+            # A map keyed by enum (propertyNames) is spelled out as one optional key each.
+            properties[name] = {
+                "type": "object",
+                "properties": {
+                    f.value: {"type": "number", "minimum": 0, "maximum": 1} for f in Family
+                },
+                "additionalProperties": False,
+            }
+        elif name == "excluded_families":
+            properties[name] = {**node, "maxItems": len(Family)}
+        elif vocabulary is None:
             properties[name] = node
         elif vocabulary:
             properties[name] = {
-                "type": "array",
-                "items": {"enum": vocabulary},
-                "maxItems": len(vocabulary),
+                "type": "object",
+                "properties": {item: {"enum": list(SIDES)} for item in vocabulary},
+                "additionalProperties": False,
             }
     schema = {
         **base,
@@ -52,28 +74,45 @@ def reply_schema(notes: Collection[str], material_ids: Collection[str]) -> str:
     return json.dumps(schema)
 
 
-def _vocabulary(
-    field: str, notes: Collection[str], material_ids: Collection[str]
-) -> list[str] | None:
-    if field in NOTE_FIELDS:
-        return sorted(notes)
-    if field in MATERIAL_FIELDS:
-        return sorted(material_ids)
-    return None
-
-
 @cache
-def _brief_schema() -> dict[str, Any]:
+def reply_format() -> dict[str, Any]:
+    """The Brief's JSON schema in the reply's form: each (wanted, excluded) pair of lists
+    becomes one map at the wanted list's place."""
     schema = _undocumented(Brief.model_json_schema())
-    properties = schema["properties"]
-    # A map keyed by enum (propertyNames) is spelled out as one optional key per family.
-    properties["family_weights"] = {
-        "type": "object",
-        "properties": {f.value: {"type": "number", "minimum": 0, "maximum": 1} for f in Family},
-        "additionalProperties": False,
-    }
-    properties["excluded_families"]["maxItems"] = len(Family)
-    return schema
+    sided = {pair[0]: name for name, pair in SIDED_FIELDS.items()}
+    dropped = {pair[1] for pair in SIDED_FIELDS.values()}
+    properties: dict[str, Any] = {}
+    for name, node in schema["properties"].items():
+        if name in sided:
+            properties[sided[name]] = {
+                "type": "object",
+                "additionalProperties": {"enum": list(SIDES)},
+            }
+        elif name not in dropped:
+            properties[name] = node
+    return {**schema, "properties": properties}
+
+
+def brief_fields(reply: Mapping[str, Any]) -> dict[str, Any]:
+    """A parsed reply with its maps turned back into the Brief's lists.
+
+    Raises ValueError for a map that is not one, a side other than wanted or excluded,
+    or a Brief list written out instead of its map.
+    """
+    fields = dict(reply)
+    for name, (wanted, excluded) in SIDED_FIELDS.items():
+        for written in (wanted, excluded):
+            if written in fields:
+                raise ValueError(f"{written}: not a reply key; give {name} as {{item: side}}")
+        sides = fields.pop(name, {})
+        if not isinstance(sides, Mapping):
+            raise ValueError(f"{name}: expected an object of item: wanted|excluded")
+        wrong = sorted(str(item) for item, side in sides.items() if side not in SIDES)
+        if wrong:
+            raise ValueError(f"{name}: the side of {', '.join(wrong)} is not wanted|excluded")
+        fields[wanted] = [item for item, side in sides.items() if side == "wanted"]
+        fields[excluded] = [item for item, side in sides.items() if side == "excluded"]
+    return fields
 
 
 def _undocumented(node: Any) -> Any:
@@ -91,8 +130,9 @@ def _undocumented(node: Any) -> Any:
     return kept
 
 
-# Pairs of fields a reply may not name one item in both of (Brief's own checks).
-_OPPOSED = (NOTE_FIELDS, MATERIAL_FIELDS, ("family_weights", "excluded_families"))
+# Fields a reply may not name one item in both of (Brief's own checks); the notes and
+# materials cannot be, being one map each.
+_OPPOSED = (("family_weights", "excluded_families"),)
 _MOST_VARIANTS = 8
 
 

@@ -1,11 +1,12 @@
 """Attention over one shared prefix and each row's own tokens, the prefix held once.
 
 Every brief prompt opens with the same ~560 tokens. A cache that copies their keys and
-values into every row makes each decode step read the copies again, one per row: at 16
-rows that was half of a step's time on this CPU. Here the prefix's keys and values are
-kept once per layer; all rows' queries meet them in one matrix product, and each row's
-own keys and values (its brief and reply, a few dozen tokens) sit in a buffer per batch.
-One softmax runs over both parts, so the result is the attention over the whole row.
+values into every row makes each decode step read every copy again, and sized for the
+longest possible reply, attend over positions no row has reached. Here the prefix's
+keys and values are kept once per layer; all rows' queries meet them in one matrix
+product, and each row's own keys and values (its brief and reply, a few dozen tokens)
+sit in a buffer per batch that grows as the replies do. One softmax runs over both
+parts, so the result is the attention over the whole row.
 
 The function is registered with transformers' AttentionInterface and receives its state,
 a `RowsAttention`, through the model's forward keyword arguments; transformers' own cache

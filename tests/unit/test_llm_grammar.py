@@ -45,16 +45,31 @@ def _accepts(schema: str, reply: str, tokenizer: Any, vocabulary: llguidance.LLT
     return bool(matcher.consume_tokens(ids) and matcher.is_accepting())
 
 
-def test_the_schema_lists_only_the_vocabulary_given_and_drops_empty_lists() -> None:
+def test_the_schema_lists_only_the_vocabulary_given_and_drops_empty_maps() -> None:
     schema = json.loads(reply_schema(["fresh", "woody"], []))
     properties = schema["properties"]
-    assert properties["wanted_notes"]["items"] == {"enum": ["fresh", "woody"]}
-    assert properties["excluded_notes"]["maxItems"] == 2
-    assert "wanted_materials" not in properties and "excluded_materials" not in properties
+    side = {"enum": ["wanted", "excluded"]}
+    assert properties["notes"]["properties"] == {"fresh": side, "woody": side}
+    assert properties["notes"]["additionalProperties"] is False
+    assert "materials" not in properties
     assert schema["additionalProperties"] is False
-    assert set(properties) == set(Brief.model_fields) - {"wanted_materials", "excluded_materials"}
+    lists = {"wanted_notes", "excluded_notes", "wanted_materials", "excluded_materials"}
+    assert set(properties) == set(Brief.model_fields) - lists | {"notes"}
     grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
     assert llguidance.LLMatcher.validate_grammar_with_warnings(grammar) == (False, [])
+
+
+def test_a_note_cannot_be_generated_both_wanted_and_excluded(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    schema = reply_schema(["fig", "vanilla"], [])
+
+    def accepts(reply: str) -> bool:
+        return _accepts(schema, reply, tokenizer, grammar_vocabulary)
+
+    assert accepts('{"family_weights":{"green":1},"notes":{"fig":"wanted","vanilla":"excluded"}}')
+    assert not accepts('{"family_weights":{"green":1},"notes":{"fig":"wanted","fig":"excluded"}}')
+    assert not accepts('{"family_weights":{"green":1},"notes":{"fig":"both"}}')
 
 
 def test_the_worked_examples_fit_the_schema_of_their_own_turn(
@@ -76,13 +91,13 @@ def test_a_note_or_key_outside_the_schema_cannot_be_generated(
     schema = reply_schema(["fresh"], [])
     assert _accepts(
         schema,
-        '{"family_weights":{"citrus":1},"wanted_notes":["fresh"]}',
+        '{"family_weights":{"citrus":1},"notes":{"fresh":"wanted"}}',
         tokenizer,
         grammar_vocabulary,
     )
     assert not _accepts(
         schema,
-        '{"family_weights":{"citrus":1},"wanted_notes":["rose"]}',
+        '{"family_weights":{"citrus":1},"notes":{"rose":"wanted"}}',
         tokenizer,
         grammar_vocabulary,
     )
@@ -111,24 +126,20 @@ def test_the_constraint_masks_rows_with_a_schema_and_leaves_free_rows_alone(
 def test_a_repair_cannot_name_an_item_on_both_sides_again_but_may_choose_either_side(
     tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
 ) -> None:
-    prompt = brief_prompt("vanilla and tonka, no vanilla", ["coumarin"], ["tonka", "vanilla"])
-    rejected = (
-        '{"family_weights":{"gourmand":1},"wanted_notes":["vanilla"],"excluded_notes":["vanilla"]}'
-    )
+    prompt = brief_prompt("vanilla and tonka, no gourmand", ["coumarin"], ["tonka", "vanilla"])
+    rejected = '{"family_weights":{"gourmand":1},"excluded_families":["gourmand"]}'
     assert contradictions(json.loads(rejected)) == [
-        Contradiction("wanted_notes", "excluded_notes", "vanilla")
+        Contradiction("family_weights", "excluded_families", "gourmand")
     ]
-    schema = repair_prompt(prompt, rejected, "both wants and excludes").reply_schema
+    schema = repair_prompt(prompt, rejected, "both weights and excludes").reply_schema
     assert schema is not None and schema != prompt.reply_schema
 
     def accepts(reply: str) -> bool:
         return _accepts(schema, reply, tokenizer, grammar_vocabulary)
 
     assert not accepts(rejected)
-    assert accepts(
-        '{"family_weights":{"gourmand":1},"wanted_notes":["tonka"],"excluded_notes":["vanilla"]}'
-    )
-    assert accepts('{"family_weights":{"gourmand":1},"wanted_notes":["vanilla","tonka"]}')
+    assert accepts('{"family_weights":{"amber":1},"excluded_families":["gourmand"]}')
+    assert accepts('{"family_weights":{"gourmand":1},"notes":{"tonka":"wanted"}}')
 
 
 def test_a_family_both_weighted_and_excluded_is_one_or_the_other_in_the_repair(
@@ -147,9 +158,9 @@ def test_a_family_both_weighted_and_excluded_is_one_or_the_other_in_the_repair(
 
 
 def test_past_a_few_contradictions_the_items_are_left_to_the_other_voters() -> None:
-    notes = ["amber", "fresh", "musky", "rose", "woody"]
-    reply = {"family_weights": {"woody": 1}, "wanted_notes": notes, "excluded_notes": notes}
-    narrowed = json.loads(without_contradictions(reply_schema(notes, []), contradictions(reply)))
+    families = ["amber", "citrus", "musk", "woody"]
+    reply = {"family_weights": {f: 0.25 for f in families}, "excluded_families": families}
+    narrowed = json.loads(without_contradictions(reply_schema([], []), contradictions(reply)))
     (variant,) = narrowed["anyOf"]
-    assert "wanted_notes" not in variant["properties"]
-    assert "excluded_notes" not in variant["properties"]
+    assert not set(families) & set(variant["properties"]["family_weights"]["properties"])
+    assert not set(families) & set(variant["properties"]["excluded_families"]["items"]["enum"])

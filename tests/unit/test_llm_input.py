@@ -21,6 +21,7 @@ from fragrance_ai.llm.prompt import (
     compact_brief_schema,
     shared_messages,
 )
+from fragrance_ai.llm.reply_schema import brief_fields
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.stopping import _BraceState
 from fragrance_ai.llm.vocabulary import mentioned
@@ -63,9 +64,7 @@ def test_a_reply_is_read_from_its_first_json_object() -> None:
 
 
 def test_a_cut_off_reply_is_invalid_rather_than_its_nested_object_taken() -> None:
-    parsed = parse_reply(
-        '{"season": "summer", "family_weights": {"citrus": 1}, "wanted_notes": ["ber'
-    )
+    parsed = parse_reply('{"season": "summer", "family_weights": {"citrus": 1}, "notes": {"ber')
     assert parsed.brief is None
     assert parsed.error is not None and "cut off" in parsed.error
 
@@ -76,9 +75,33 @@ def test_a_reply_that_fails_validation_says_which_field() -> None:
 
 
 def test_unknown_catalog_words_make_a_reply_invalid() -> None:
-    reply = '{"family_weights": {"citrus": 1}, "wanted_materials": ["unicorn_oil"], "wanted_notes": ["fresh"]}'
+    reply = '{"family_weights": {"citrus": 1}, "notes": {"fresh": "wanted"}, "materials": {"unicorn_oil": "excluded"}}'
     parsed = parse_reply(reply, material_ids={"hedione"}, note_words={"fresh"})
-    assert parsed.error == "wanted_materials: unknown material id(s) unicorn_oil"
+    assert parsed.error == "excluded_materials: unknown material id(s) unicorn_oil"
+
+
+def test_notes_and_materials_come_as_maps_to_a_side_and_become_the_brief_lists() -> None:
+    reply = (
+        '{"family_weights": {"woody": 1}, "notes": {"fig": "wanted", "vanilla": "excluded"},'
+        ' "materials": {"hedione": "wanted"}}'
+    )
+    parsed = parse_reply(reply, material_ids={"hedione"}, note_words={"fig", "vanilla"})
+    assert parsed.brief is not None
+    assert parsed.brief.wanted_notes == ("fig",) and parsed.brief.excluded_notes == ("vanilla",)
+    assert parsed.brief.wanted_materials == ("hedione",) and parsed.brief.excluded_materials == ()
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ('{"family_weights": {"woody": 1}, "notes": ["fig"]}', "notes: expected an object"),
+        ('{"family_weights": {"woody": 1}, "notes": {"fig": "maybe"}}', "notes: the side of fig"),
+        ('{"family_weights": {"woody": 1}, "wanted_notes": ["fig"]}', "wanted_notes: not a reply"),
+    ],
+)
+def test_a_map_out_of_form_is_rejected_with_what_was_wrong(reply: str, error: str) -> None:
+    parsed = parse_reply(reply)
+    assert parsed.brief is None and parsed.error is not None and parsed.error.startswith(error)
 
 
 def test_instructions_in_a_reply_are_only_data() -> None:
@@ -116,8 +139,8 @@ def test_the_worked_examples_are_written_as_a_real_brief_turn_and_answer_validly
         text = turn.splitlines()[0].removeprefix("Brief: ")
         notes, materials = mentioned(text, DESCRIPTOR_FAMILY), mentioned(text, catalog)
         assert turn == brief_turn(text, notes, materials)
-        brief = Brief.model_validate(answer)
-        assert set(brief.wanted_notes) <= set(notes)
+        brief = Brief.model_validate(brief_fields(answer))
+        assert set(brief.wanted_notes) | set(brief.excluded_notes) <= set(notes)
         assert set(brief.wanted_materials) <= set(materials)
 
 

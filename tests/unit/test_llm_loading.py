@@ -21,6 +21,7 @@ from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
 from fragrance_ai.llm.onnx_backend import onnx_installed
 from fragrance_ai.llm.parsing import first_json_object
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, shared_messages
+from fragrance_ai.llm.reply_schema import brief_fields
 from fragrance_ai.llm.sources import locate_enabled, locate_model
 from fragrance_ai.llm.vocabulary import mentioned
 
@@ -105,8 +106,9 @@ def test_constrained_replies_always_parse_and_name_only_listed_vocabulary(
     prompts = [brief_prompt(b, CATALOG_IDS, DESCRIPTOR_FAMILY) for b in briefs]
     for brief, reply in zip(briefs, generator.generate(prompts, max_new_tokens=160), strict=True):
         obj = first_json_object(reply.text)  # raises if the reply is not one JSON object
+        fields = brief_fields(obj)  # raises if a map is out of form
         for field in ("wanted_notes", "excluded_notes"):
-            assert set(obj.get(field, [])) <= set(mentioned(brief, DESCRIPTOR_FAMILY))
+            assert set(fields[field]) <= set(mentioned(brief, DESCRIPTOR_FAMILY))
 
 
 def test_missing_models_are_all_named_with_every_place_looked(tmp_path: Path) -> None:

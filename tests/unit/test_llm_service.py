@@ -72,7 +72,7 @@ async def test_two_models_outvote_the_rule_based_interpreter_and_every_attempt_i
     None
 ):
     replies = {
-        "qwen": FixedReplies(_json(season="autumn", wanted_notes=["smoky"])),
+        "qwen": FixedReplies(_json(season="autumn", notes={"smoky": "wanted"})),
         "llama": FixedReplies("I think autumn", repair=_json(season="autumn")),
         "mistral": FixedReplies("no idea"),
     }
