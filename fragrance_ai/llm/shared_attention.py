@@ -102,7 +102,9 @@ def shared_prefix_attention(
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
     """transformers' attention signature: query [rows, heads, new, dim], key and value
-    [rows, kv_heads, new, dim] for the new tokens only; returns [rows, new, heads, dim]."""
+    [rows, kv_heads, new, dim] for the new tokens only; returns [rows, new, heads, dim].
+    Other keyword arguments (a sliding window, say) are ignored: brief prompts are far
+    shorter than any window of the supported models."""
     state: RowsAttention = kwargs[STATE_ARGUMENT]
     layer: int = module.layer_idx  # type: ignore[assignment]
     rows, heads, new, dim = query.shape
@@ -120,13 +122,18 @@ def shared_prefix_attention(
         # Every row's queries against the one prefix copy: one product per kv head.
         flat = grouped.transpose(0, 1).reshape(kv_heads, rows * group * new, dim)
         shared = (flat @ prefix_keys.transpose(-1, -2)).view(kv_heads, rows, group * new, size)
-        weights = torch.cat([shared.transpose(0, 1), own], dim=-1).softmax(dim=-1)
+        weights = _softmax(torch.cat([shared.transpose(0, 1), own], dim=-1))
         on_prefix = weights[..., :size].transpose(0, 1).reshape(kv_heads, -1, size)
         out = (on_prefix @ prefix_values).view(kv_heads, rows, group * new, dim).transpose(0, 1)
         out = out + weights[..., size:] @ own_values
     else:
-        out = own.softmax(dim=-1) @ own_values
+        out = _softmax(own) @ own_values
     return out.reshape(rows, heads, new, dim).transpose(1, 2).contiguous(), None
+
+
+def _softmax(scores: torch.Tensor) -> torch.Tensor:
+    # In float32 whatever the model's dtype, as transformers' eager attention does.
+    return scores.softmax(dim=-1, dtype=torch.float32).to(scores.dtype)
 
 
 AttentionInterface.register(ATTENTION_NAME, shared_prefix_attention)
