@@ -13,7 +13,7 @@ from typing import Any
 import torch
 import transformers
 from packaging.version import Version
-from transformers import LogitsProcessorList, StaticCache, StoppingCriteriaList
+from transformers import LogitsProcessorList, StoppingCriteriaList
 
 from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint
 from fragrance_ai.llm.stopping import RowEnds, RowsEnded
@@ -26,7 +26,7 @@ CACHE_ARGUMENT = "cache" if Version(transformers.__version__).major >= 5 else "p
 @dataclass(frozen=True)
 class BatchInputs:
     """What `generate` takes for one batch; `prefix_cache` holds the shared prefix's keys
-    and values, one copy per row (a transformers Cache, or ONNX Runtime's tuples)."""
+    and values, one copy per row (ONNX Runtime's tuples)."""
 
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
@@ -56,7 +56,6 @@ class PrefixCache:
     def __init__(self, model: Any, prefix_ids: Sequence[int]) -> None:
         self.prefix_ids = list(prefix_ids)
         self._device = model.device
-        self._config = model.config
         with torch.inference_mode():
             ids = _tensor([self.prefix_ids], self._device)
             output = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
@@ -67,9 +66,7 @@ class PrefixCache:
         size = len(self.prefix_ids)
         return all(len(row) > size and list(row[:size]) == self.prefix_ids for row in rows)
 
-    def inputs(
-        self, rows: Sequence[Sequence[int]], pad_id: int, max_new_tokens: int
-    ) -> BatchInputs:
+    def inputs(self, rows: Sequence[Sequence[int]], pad_id: int) -> BatchInputs:
         """Prefix, then padding, then each row's own tokens: positions count only the tokens
         the mask keeps, so each row continues the cached prefix where it ends."""
         size = len(self.prefix_ids)
@@ -77,23 +74,15 @@ class PrefixCache:
         width = max(len(tail) for tail in tails)
         ids = [self.prefix_ids + [pad_id] * (width - len(t)) + t for t in tails]
         mask = [[1] * size + [0] * (width - len(t)) + [1] * len(t) for t in tails]
-        cache = self._copy(len(rows), size + width + max_new_tokens)
+        cache = self._copy(len(rows))
         return BatchInputs(_tensor(ids, self._device), _tensor(mask, self._device), cache)
 
-    def _copy(self, rows: int, length: int) -> Any:
-        """The prefix once per row, in a fresh cache: generate writes to the one it is given."""
-        if isinstance(self._cache, tuple):  # ONNX Runtime: ((key, value), ...) per layer
-            return tuple(
-                tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in self._cache
-            )
-        # Written in place: a dynamic cache is concatenated anew at every step, which at
-        # 16 rows and a 600-token prefix took half of each step's time.
-        cache = StaticCache(config=self._config, max_cache_len=length)
-        positions = {"cache_position": torch.arange(len(self.prefix_ids), device=self._device)}
-        for index, layer in enumerate(self._cache.layers):
-            keys, values = (t.expand(rows, -1, -1, -1) for t in (layer.keys, layer.values))
-            cache.update(keys, values, index, positions)
-        return cache
+    def _copy(self, rows: int) -> Any:
+        """The prefix once per row, fresh for each batch: generate extends what it is given.
+        ONNX Runtime's cache: per layer a (key, value) pair of [rows, heads, length, dim]."""
+        return tuple(
+            tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in self._cache
+        )
 
 
 class GenerateDecoder:
@@ -117,7 +106,7 @@ class GenerateDecoder:
     ) -> list[list[int]]:
         """Each row's new tokens; a row that ended early is padded with `pad_id`."""
         if self._cache is not None and self._cache.covers(rows):
-            batch = self._cache.inputs(rows, pad_id, max_new_tokens)
+            batch = self._cache.inputs(rows, pad_id)
         else:
             batch = left_padded(rows, pad_id, self._model.device)
         processors = [SchemaConstraint(matchers, len(rows))] if matchers is not None else []
