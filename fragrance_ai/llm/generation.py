@@ -12,6 +12,7 @@ from fragrance_ai.llm.loading import LoadedModel
 from fragrance_ai.llm.metrics import LLM_BATCH_SIZE, LLM_INFERENCE_DURATION, LLM_TOKENS_GENERATED
 from fragrance_ai.llm.prefix import GenerateDecoder
 from fragrance_ai.llm.prompt import Messages, Prompt
+from fragrance_ai.llm.reply_schema import narrowed_by_weights
 from fragrance_ai.llm.stopping import RowEnds
 
 
@@ -94,7 +95,7 @@ class TransformersGenerator:
         schemas = [p.reply_schema for p in prompts]
         if self._grammar_tokenizer is None or all(s is None for s in schemas):
             return None
-        return RowMatchers(self._grammar_tokenizer, schemas)
+        return RowMatchers(self._grammar_tokenizer, schemas, narrowing=narrowed_by_weights)
 
     def _token_ids(self, messages: Messages, continued: bool = True) -> list[int]:
         text = self.tokenizer.apply_chat_template(

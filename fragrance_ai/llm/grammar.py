@@ -6,7 +6,7 @@ transformers' `generate`. A reply generated this way always parses, so a small m
 longer loses briefs to a missing brace or a key repeated until the token limit.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import llguidance
@@ -26,20 +26,29 @@ def grammar_tokenizer(
     return llguidance.hf.from_tokenizer(tokenizer, n_vocab=vocab_size, eos_token=eos_ids)
 
 
+# Given a row's schema and its reply so far: a schema for the rest of the reply, or None
+# while it cannot tell yet. Asked after every token until it answers.
+Narrowing = Callable[[str, str], str | None]
+
+
 class RowMatchers:
     """One matcher per row, fed the row's tokens as they are chosen; a row without a
-    schema (None) is left free."""
+    schema (None) is left free. With `narrowing`, a row's schema may be narrowed once by
+    what the reply has written (its matcher rebuilt and fed the reply so far)."""
 
-    def __init__(self, tokenizer: llguidance.LLTokenizer, schemas: Sequence[str | None]) -> None:
-        self._matchers = [
-            llguidance.LLMatcher(tokenizer, llguidance.LLMatcher.grammar_from_json_schema(s))
-            if s is not None
-            else None
-            for s in schemas
-        ]
-        for matcher in self._matchers:
-            if matcher is not None and matcher.is_error():
-                raise ValueError(f"the reply schema does not compile: {matcher.get_error()}")
+    def __init__(
+        self,
+        tokenizer: llguidance.LLTokenizer,
+        schemas: Sequence[str | None],
+        narrowing: Narrowing | None = None,
+    ) -> None:
+        self._tokenizer = tokenizer
+        self._schemas = list(schemas)
+        self._matchers = [self._compiled(s) if s is not None else None for s in schemas]
+        self._narrowing = narrowing
+        self._written: dict[int, list[int]] = (
+            {row: [] for row, s in enumerate(schemas) if s is not None} if narrowing else {}
+        )
         self._bitmask = llguidance.numpy.allocate_token_bitmask(len(schemas), tokenizer.vocab_size)
         self._executor = llguidance.LLExecutor()
 
@@ -47,6 +56,33 @@ class RowMatchers:
         matcher = self._matchers[row]
         if matcher is not None and not matcher.is_error():
             matcher.consume_token(token)
+        if row in self._written:
+            self._written[row].append(token)
+            self._narrow(row)
+
+    def _narrow(self, row: int) -> None:
+        schema, written = self._schemas[row], self._written[row]
+        assert schema is not None and self._narrowing is not None
+        narrowed = self._narrowing(schema, self._tokenizer.decode_str(written))
+        if narrowed is None:
+            return
+        del self._written[row]
+        if narrowed == schema:
+            return
+        try:
+            matcher = self._compiled(narrowed)
+        except ValueError:
+            return  # the row goes on under its first schema
+        matcher.consume_tokens(written)
+        if not matcher.is_error():
+            self._schemas[row], self._matchers[row] = narrowed, matcher
+
+    def _compiled(self, schema: str) -> llguidance.LLMatcher:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema)
+        matcher = llguidance.LLMatcher(self._tokenizer, grammar)
+        if matcher.is_error():
+            raise ValueError(f"the reply schema does not compile: {matcher.get_error()}")
+        return matcher
 
     def mask(self, scores: torch.Tensor, rows: Sequence[int]) -> torch.Tensor:
         """`scores[i]` (logits over the vocabulary) belong to row `rows[i]`; tokens its

@@ -14,6 +14,7 @@ from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repai
 from fragrance_ai.llm.reply_schema import (
     Contradiction,
     contradictions,
+    narrowed_by_weights,
     reply_schema,
     without_contradictions,
 )
@@ -164,3 +165,43 @@ def test_past_a_few_contradictions_the_items_are_left_to_the_other_voters() -> N
     (variant,) = narrowed["anyOf"]
     assert not set(families) & set(variant["properties"]["family_weights"]["properties"])
     assert not set(families) & set(variant["properties"]["excluded_families"]["items"]["enum"])
+
+
+def test_once_the_weights_are_written_a_weighted_family_cannot_be_excluded(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    schema = reply_schema(["rose"], [])
+    assert narrowed_by_weights(schema, '{"family_') is None
+    assert narrowed_by_weights(schema, '{"family_weights":{"musk":1') is None
+    assert narrowed_by_weights(schema, '{"season":"spring"}') == schema
+    narrowed = narrowed_by_weights(schema, '{"family_weights":{"woody":0,"musk":1}')
+    assert narrowed is not None and narrowed != schema
+
+    def accepts(reply: str) -> bool:
+        return _accepts(narrowed, reply, tokenizer, grammar_vocabulary)
+
+    assert not accepts('{"family_weights":{"woody":0,"musk":1},"excluded_families":["musk"]}')
+    assert accepts('{"family_weights":{"woody":0,"musk":1},"excluded_families":["woody"]}')
+
+
+def test_the_matchers_narrow_a_row_as_its_reply_is_written(
+    tokenizer: Any, grammar_vocabulary: llguidance.LLTokenizer
+) -> None:
+    schema = reply_schema(["rose"], [])
+
+    def follows(reply: str, narrowing: Any) -> bool:
+        """Whether every token of the reply is allowed when its turn comes."""
+        rows = RowMatchers(grammar_vocabulary, [schema], narrowing)
+        for token in tokenizer(reply, add_special_tokens=False)["input_ids"]:
+            allowed = rows.mask(torch.zeros(1, len(tokenizer)), [0])
+            if not torch.isfinite(allowed[0, token]):
+                return False
+            rows.consume(0, token)
+        return True
+
+    contradicting = '{"family_weights":{"musk":1},"excluded_families":["musk"]}'
+    assert follows(contradicting, None)
+    assert not follows(contradicting, narrowed_by_weights)
+    assert follows(
+        '{"family_weights":{"musk":1},"excluded_families":["citrus"]}', narrowed_by_weights
+    )
