@@ -9,8 +9,10 @@ Brief's fields.
 
 For one brief the schema is narrowed further: notes and material ids from the lists the
 prompt gave, family weights keyed by family, no other keys, compact JSON. A reply that
-fits it can still fail the Brief's other cross-field checks (say, a family both weighted
-and excluded); those are validated afterwards.
+fits it can still fail the Brief's other cross-field checks (say, no family above
+zero); those are validated afterwards. While a reply is written, `narrowed_by_weights`
+narrows its schema once its family weights are out, so that no family is both weighted
+and excluded.
 """
 
 import copy
