@@ -38,6 +38,7 @@ class RowsAttention:
         self._keys: list[torch.Tensor | None] = [None] * layers
         self._values: list[torch.Tensor | None] = [None] * layers
         self.mask = torch.zeros(rows, 1, 0, 0, dtype=torch.bool)
+        self._grouped: dict[int, torch.Tensor] = {}
 
     def keys_values(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, the rows' own keys and values so far: [rows, kv_heads, length, dim]."""
@@ -58,6 +59,14 @@ class RowsAttention:
         # A padding query sees itself at least, so no row of the softmax is empty.
         itself = seen[None, :] == at[:, None]
         self.mask = ((self.visible[:, None, :] & causal) | itself)[:, None]
+        self._grouped = {}
+
+    def grouped_mask(self, group: int) -> torch.Tensor:
+        """The mask for `group` query heads stacked per key/value head; made once per
+        forward, not once per layer."""
+        if group not in self._grouped:
+            self._grouped[group] = self.mask.repeat(1, 1, group, 1)
+        return self._grouped[group]
 
     def advance(self) -> None:
         """After the forward: the new tokens' keys and values are in the buffers."""
@@ -115,7 +124,7 @@ def shared_prefix_attention(
     # Heads that share a key/value head are stacked as extra queries: [rows, kv, group*new, dim].
     grouped = query.reshape(rows, kv_heads, group * new, dim) * scale
     own = grouped @ own_keys.transpose(-1, -2)
-    own = own.masked_fill(~state.mask.repeat(1, 1, group, 1), float("-inf"))
+    own = own.masked_fill(~state.grouped_mask(group), float("-inf"))
     if state.prefix:
         prefix_keys, prefix_values = state.prefix[layer]
         size = prefix_keys.shape[1]
