@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from fragrance_ai.llm.grammar import RowMatchers
+from fragrance_ai.llm.prefix import starts_every_row
 from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
 from fragrance_ai.llm.stopping import RowEnds
 
@@ -35,11 +36,7 @@ class SharedPrefixDecoder:
             self._prefix = [(keys[0], values[0]) for keys, values in state.keys_values()]
 
     def covers(self, rows: Sequence[Sequence[int]]) -> bool:
-        """Whether every row starts with the prefix and has tokens of its own after it."""
-        size = len(self.prefix_ids)
-        return size > 0 and all(
-            len(row) > size and list(row[:size]) == self.prefix_ids for row in rows
-        )
+        return starts_every_row(self.prefix_ids, rows)
 
     @torch.inference_mode()
     def decode(

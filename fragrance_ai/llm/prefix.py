@@ -50,6 +50,14 @@ def left_padded(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> Batc
     return BatchInputs(_tensor(ids, device), _tensor(mask, device))
 
 
+def starts_every_row(prefix_ids: Sequence[int], rows: Sequence[Sequence[int]]) -> bool:
+    """Whether every row starts with the (non-empty) prefix and has tokens of its own after it."""
+    size = len(prefix_ids)
+    return size > 0 and all(
+        len(row) > size and list(row[:size]) == list(prefix_ids) for row in rows
+    )
+
+
 class PrefixCache:
     """The prefix's keys and values, computed once; rows that start with it reuse them."""
 
@@ -62,9 +70,7 @@ class PrefixCache:
         self._cache = getattr(output, CACHE_ARGUMENT)
 
     def covers(self, rows: Sequence[Sequence[int]]) -> bool:
-        """Whether every row starts with the prefix and has tokens of its own after it."""
-        size = len(self.prefix_ids)
-        return all(len(row) > size and list(row[:size]) == self.prefix_ids for row in rows)
+        return starts_every_row(self.prefix_ids, rows)
 
     def inputs(self, rows: Sequence[Sequence[int]], pad_id: int) -> BatchInputs:
         """Prefix, then padding, then each row's own tokens: positions count only the tokens

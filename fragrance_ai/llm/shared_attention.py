@@ -32,7 +32,6 @@ class RowsAttention:
         self, layers: int, rows: int, prefix: Sequence[tuple[torch.Tensor, torch.Tensor]] = ()
     ) -> None:
         self.prefix = list(prefix)  # per layer (keys, values): [kv_heads, prefix, head_dim]
-        self.rows = rows
         self.length = 0
         self.visible = torch.zeros(rows, 0, dtype=torch.bool)
         self._keys: list[torch.Tensor | None] = [None] * layers
@@ -74,7 +73,6 @@ class RowsAttention:
 
     def keep(self, rows: torch.Tensor) -> None:
         """Only these rows (indices) go on; the others' buffers are dropped."""
-        self.rows = len(rows)
         self.visible = self.visible[rows]
         self._keys = [None if k is None else k[rows] for k in self._keys]
         self._values = [None if v is None else v[rows] for v in self._values]
