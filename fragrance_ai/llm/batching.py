@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from fragrance_ai.llm.generation import BatchGenerate, Generation
@@ -18,15 +19,22 @@ class _Request:
 class BatchingGenerator:
     """Gathers requests for `window_s` (or until `max_batch_size`) into one batch.
 
-    Generation runs in a worker thread, one batch at a time per model, so the event
-    loop stays free. A request whose caller gave up (timeout or cancellation) before its
-    batch started is left out of the batch.
+    Generation runs off the event loop, one batch at a time per model, on `thread`
+    (the model's own, see factory) or else the loop's default executor. A request whose
+    caller gave up (timeout or cancellation) before its batch started is left out of
+    the batch.
     """
 
     def __init__(
-        self, generate: BatchGenerate, window_s: float, max_batch_size: int, timeout_s: float
+        self,
+        generate: BatchGenerate,
+        window_s: float,
+        max_batch_size: int,
+        timeout_s: float,
+        thread: Executor | None = None,
     ) -> None:
         self._generate = generate
+        self._thread = thread
         self._window_s = window_s
         self._max_batch_size = max_batch_size
         self._timeout_s = timeout_s
@@ -56,7 +64,9 @@ class BatchingGenerator:
                 continue
             self.batch_sizes.append(len(live))
             try:
-                replies = await asyncio.to_thread(self._generate, [r.prompt for r in live])
+                replies = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, self._generate, [r.prompt for r in live]
+                )
             except Exception as error:  # one failed batch fails its requests, not the worker
                 for request in live:
                     if not request.reply.done():

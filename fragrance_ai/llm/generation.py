@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,10 +52,14 @@ class TransformersGenerator:
     """Batched greedy decoding with a loaded model: the shared prefix's keys and values
     reused when `shared` is given, each reply held to its prompt's schema when the spec
     asks for it. A torch model decodes in our own loop (SharedPrefixDecoder); an ONNX
-    Runtime model through `generate` (GenerateDecoder)."""
+    Runtime model through `generate` (GenerateDecoder). `thread`, when given, is the one
+    the model was loaded on and should run on (see factory)."""
 
-    def __init__(self, loaded: LoadedModel, shared: Messages | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedModel, shared: Messages | None = None, thread: Executor | None = None
+    ) -> None:
         self.spec = loaded.spec
+        self.thread = thread
         self.name = loaded.spec.name
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer

