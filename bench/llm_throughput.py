@@ -1,16 +1,20 @@
 """Briefs/s and tokens/s of the LLM worker's ensemble, batched against one at a time.
 
     python bench/llm_throughput.py [--concurrency 1 4 8 16] [--repair-attempts 0] [--rounds 2]
+    python bench/llm_throughput.py --dtype float32
     .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx
 
 At each level, `concurrency` labelled briefs are interpreted at once through
 LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to
 the schema, one repair when a reply fails validation, the rule-based voter. Each level
 runs with batching (max batch = concurrency) and one at a time (max batch = 1), and the
-ratio is printed beside; `--repair-attempts 0` measures first replies alone. The two
+ratio is printed beside; `--repair-attempts 0` measures first replies alone, `--dtype
+float32` the model in float32 (the development profile runs SmolLM2 in bfloat16). The two
 modes alternate for `--rounds` rounds and each keeps its fastest, so a burst of load
-from a neighbour on a shared machine weighs on neither mode alone. A second backend (onnx needs the onnx environment, `make
-onnx-venv`) runs the same levels on the same briefs, with its ratio to the first.
+from a neighbour on a shared machine weighs on neither mode alone. A second backend
+runs the same levels on the same briefs, with its ratio to the first; onnx needs the
+onnx environment (`make onnx-venv`) and runs in float32, so compare it with
+`--dtype float32`.
 """
 
 import argparse
@@ -46,6 +50,7 @@ def main() -> None:
     parser.add_argument("--env", default="development")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default: settings")
+    parser.add_argument("--dtype", default=None, help="default: settings")
     parser.add_argument("--backends", nargs="+", default=["transformers"])
     parser.add_argument("--repair-attempts", type=int, default=None, help="default: settings")
     parser.add_argument("--rounds", type=int, default=2)
@@ -58,13 +63,19 @@ def main() -> None:
         model_overrides: dict[str, object] = {"backend": backend}
         if args.max_new_tokens is not None:
             model_overrides["max_new_tokens"] = args.max_new_tokens
+        # ONNX Runtime runs float32 only; the transformers backend keeps the settings' dtype.
+        dtype = args.dtype or ("float32" if backend == "onnx" else None)
+        if dtype is not None:
+            model_overrides["dtype"] = dtype
         names = parse_ensemble_config(raw).enabled_models
         overrides: dict[str, object] = {"models": {s.name: model_overrides for s in names}}
         if args.repair_attempts is not None:
             overrides["repair_attempts"] = args.repair_attempts
         config = parse_ensemble_config(raw, overrides)
         generators = load_generators(config)
-        models = ", ".join(f"{s.name} ({s.max_new_tokens} new tokens)" for s in names)
+        models = ", ".join(
+            f"{s.name} ({s.dtype}, {s.max_new_tokens} new tokens)" for s in config.enabled_models
+        )
         print(f"\nbackend {backend}: {models}, repair attempts {config.repair_attempts}")
         print(
             f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} "
