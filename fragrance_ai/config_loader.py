@@ -182,8 +182,23 @@ def _plain(value: Any) -> Any:
 
 
 def load_llm_config(settings: Dynaconf | None = None) -> dict[str, Any]:
-    """The ``llm_ensemble`` section for the current profile; empty when no file defines it."""
-    return _section(settings, "llm_ensemble")
+    """The ``llm_ensemble`` section for the current profile; empty when no file defines it.
+
+    ``compute`` switches over every model: with ``use_gpu`` false (``USE_GPU=false``)
+    each is placed on the CPU whatever its ``device_map`` says, and with
+    ``enable_quantization`` false (``ENABLE_QUANTIZATION=false``) each loads at full
+    precision whatever its ``quantization`` says.
+    """
+    loaded = settings if settings is not None else load_settings()
+    section = _section(loaded, "llm_ensemble")
+    forced = {} if loaded.compute.use_gpu else {"device_map": "cpu"}
+    if not loaded.compute.enable_quantization:
+        forced["quantization"] = "none"
+    for spec in section.get("models", {}).values():
+        for key in [k for k in spec if k.lower() in forced]:
+            del spec[key]
+        spec.update(forced)
+    return section
 
 
 def get_api_config(settings: Dynaconf | None = None) -> dict[str, Any]:

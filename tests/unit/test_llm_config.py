@@ -71,6 +71,28 @@ def test_an_environment_variable_overrides_a_key(monkeypatch: pytest.MonkeyPatch
     assert config.max_input_tokens == 64
 
 
+def test_use_gpu_and_enable_quantization_switch_every_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://fragrance@postgres/fragrance")
+
+    def models(env: str) -> set[tuple[str, str]]:
+        config = parse_ensemble_config(load_llm_config(load_settings(env)))
+        return {(m.device_map, m.quantization.value) for m in config.enabled_models}
+
+    assert models("staging") == {("auto", "4bit")}
+    assert models("production") == {("auto", "none")}
+    monkeypatch.setenv("ENABLE_QUANTIZATION", "false")
+    assert models("staging") == {("auto", "none")}
+    monkeypatch.setenv("USE_GPU", "false")
+    assert models("production") == {("cpu", "none")}
+    monkeypatch.setenv("ENABLE_QUANTIZATION", "true")
+    monkeypatch.setenv("FRAGRANCE_LLM_ENSEMBLE__MODELS__QWEN__QUANTIZATION", "8bit")
+    monkeypatch.delenv("USE_GPU")
+    assert ("auto", "8bit") in models("production")
+
+
 def test_a_bad_value_names_the_field() -> None:
     raw = {"models": {"qwen": {"source_type": "hf_cache", "source": "x/y", "quantization": "3bit"}}}
     with pytest.raises(ValueError, match="quantization"):
