@@ -2,7 +2,7 @@
 
     python bench/llm_throughput.py [--concurrency 1 4 8 16] [--repair-attempts 0] [--rounds 2]
     python bench/llm_throughput.py --dtype float32
-    .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx
+    .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx --dtype float32
 
 At each level, `concurrency` labelled briefs are interpreted at once through
 LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to

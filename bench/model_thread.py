@@ -73,15 +73,13 @@ def main() -> None:
         for case in cases
     }
 
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads; ms per decode step (linears only)"
-    )
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print("ms per decode step, linear layers only")
     print(f"{'dtype':>9} {'rows':>4} {'one team':>9} {'two teams':>10} {'slowdown':>9}")
     for dtype, rows in cases:
         one, two = alone[(dtype, rows)], shared[(dtype, rows)]
-        print(
-            f"{str(dtype).removeprefix('torch.'):>9} {rows:>4} {one:>9.1f} {two:>10.1f} {two / one:>8.2f}x"
-        )
+        name = str(dtype).removeprefix("torch.")
+        print(f"{name:>9} {rows:>4} {one:>9.1f} {two:>10.1f} {two / one:>8.2f}x")
 
 
 if __name__ == "__main__":

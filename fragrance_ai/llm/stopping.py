@@ -62,4 +62,5 @@ class RowsEnded(StoppingCriteria):
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
         for row, token in enumerate(input_ids[:, -1].tolist()):
             self._done[row] = self._done[row] or self._ends.ended(row, token)
-        return torch.tensor(self._done, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+        done = torch.tensor(self._done, dtype=torch.bool, device=input_ids.device)
+        return done  # type: ignore[return-value]
