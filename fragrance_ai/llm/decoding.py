@@ -1,9 +1,10 @@
 """Greedy decoding of a batch of prompts that open with one shared prefix (torch models).
 
-Our own loop rather than `generate`, for two things `generate` does not do: the shared
-prefix's keys and values are held once for the whole batch (see shared_attention), and a
-row that has finished leaves the batch, so later steps compute only the rows still
-writing instead of padding the finished ones out to the longest reply.
+Our own loop rather than `generate`, for what `generate` does not do: the shared
+prefix's keys and values are held once for the whole batch (see shared_attention); the
+briefs are prefilled in groups of similar length, so a short one is not padded out to
+the longest; and a row that has finished leaves the batch, so later steps compute only
+the rows still writing instead of padding the finished ones out to the longest reply.
 """
 
 from collections.abc import Sequence
@@ -51,19 +52,11 @@ class SharedPrefixDecoder:
         shared = self.covers(rows)
         start = len(self.prefix_ids) if shared else 0
         tails = [list(row[start:]) for row in rows]
-        width = max(len(tail) for tail in tails)
         device = self._model.device
-        ids = torch.tensor([[pad_id] * (width - len(t)) + t for t in tails], device=device)
-        visible = torch.tensor(
-            [[False] * (width - len(t)) + [True] * len(t) for t in tails], device=device
-        )
-        # Positions count only real tokens, so each row continues the prefix where it ends.
-        positions = (start + visible.long().cumsum(dim=1) - 1).clamp(min=start)
-        state = RowsAttention(self._layers, len(rows), self._prefix if shared else ())
+        state, logits, positions = self._prefill(tails, pad_id, start, shared)
         replies: list[list[int]] = [[] for _ in rows]
         writing = list(range(len(rows)))  # rows still in the batch, in batch order
-        for _ in range(max_new_tokens):
-            logits = self._forward(state, ids, visible, positions)
+        for step in range(max_new_tokens):
             if matchers is not None:
                 logits = matchers.mask(logits, writing)
             chosen = logits.argmax(dim=-1).tolist()
@@ -74,7 +67,7 @@ class SharedPrefixDecoder:
                     if matchers is not None:
                         matchers.consume(row, token)
                     going.append(index)
-            if not going:
+            if not going or step + 1 == max_new_tokens:
                 break
             if len(going) < len(writing):
                 kept = torch.tensor(going, device=device)
@@ -82,9 +75,38 @@ class SharedPrefixDecoder:
                 positions = positions[kept]
             writing = [writing[i] for i in going]
             ids = torch.tensor([[chosen[i]] for i in going], device=device)
-            visible = torch.ones_like(ids, dtype=torch.bool)
-            positions = positions[:, -1:] + 1
+            positions = positions + 1
+            logits = self._forward(state, ids, torch.ones_like(ids, dtype=torch.bool), positions)
         return replies
+
+    def _prefill(
+        self, tails: Sequence[Sequence[int]], pad_id: int, start: int, shared: bool
+    ) -> tuple[RowsAttention, torch.Tensor, torch.Tensor]:
+        """Every row's own tokens through the model, rows of similar length together so
+        a short brief is not padded out to the longest: the batch's state, each row's
+        next-token logits, and each row's last position ([rows, 1])."""
+        device = self._model.device
+        parts: list[tuple[RowsAttention, list[int]]] = []
+        logits: list[torch.Tensor] = []
+        last: list[torch.Tensor] = []
+        for group in _similar_lengths([len(tail) for tail in tails]):
+            width = max(len(tails[i]) for i in group)
+            ids = torch.tensor(
+                [[pad_id] * (width - len(tails[i])) + list(tails[i]) for i in group], device=device
+            )
+            visible = torch.tensor(
+                [[False] * (width - len(tails[i])) + [True] * len(tails[i]) for i in group],
+                device=device,
+            )
+            # Positions count only real tokens, so each row continues the prefix where it ends.
+            positions = (start + visible.long().cumsum(dim=1) - 1).clamp(min=start)
+            state = RowsAttention(self._layers, len(group), self._prefix if shared else ())
+            logits.append(self._forward(state, ids, visible, positions))
+            last.append(positions[:, -1:])
+            parts.append((state, group))
+        order = torch.tensor([i for _, group in parts for i in group], device=device).argsort()
+        state = parts[0][0] if len(parts) == 1 else RowsAttention.joined(parts)
+        return state, torch.cat(logits)[order], torch.cat(last)[order]
 
     def _forward(
         self,
@@ -106,3 +128,16 @@ class SharedPrefixDecoder:
         state.advance()
         logits: torch.Tensor = output.logits[:, -1]
         return logits
+
+
+def _similar_lengths(lengths: Sequence[int], slack: float = 1.25) -> list[list[int]]:
+    """Row indices grouped by length, the shortest rows' group first; no row in a group
+    is more than `slack` times as long as the group's shortest. Within a group, rows keep
+    their batch order, so a batch of one group needs no reordering."""
+    groups: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if groups and lengths[index] <= slack * lengths[groups[-1][0]]:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return [sorted(group) for group in groups]

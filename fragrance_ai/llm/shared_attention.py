@@ -39,6 +39,32 @@ class RowsAttention:
         self.mask = torch.zeros(rows, 1, 0, 0, dtype=torch.bool)
         self._grouped: dict[int, torch.Tensor] = {}
 
+    @classmethod
+    def joined(cls, parts: Sequence[tuple["RowsAttention", Sequence[int]]]) -> "RowsAttention":
+        """One batch's state from parts prefilled apart, each over some of the batch's
+        rows (their indices, together every row once); a shorter part is left-padded."""
+        rows = sum(len(indices) for _, indices in parts)
+        length = max(part.length for part, _ in parts)
+        first = parts[0][0]
+        joined = cls(len(first._keys), rows, first.prefix)
+        joined.length = length
+        joined.visible = torch.zeros(rows, length, dtype=torch.bool, device=first.visible.device)
+        for part, indices in parts:
+            joined.visible[list(indices), length - part.length :] = part.visible
+        for layer, (keys, values) in enumerate(zip(first._keys, first._values, strict=True)):
+            assert keys is not None and values is not None, "every part has been prefilled"
+            _, heads, _, dim = keys.shape
+            joined._keys[layer] = keys.new_zeros(rows, heads, length + _GROWTH, dim)
+            joined._values[layer] = values.new_zeros(rows, heads, length + _GROWTH, dim)
+            for part, indices in parts:
+                for own, into in ((part._keys, joined._keys), (part._values, joined._values)):
+                    buffer, target = own[layer], into[layer]
+                    assert buffer is not None and target is not None
+                    target[list(indices), :, length - part.length : length] = buffer[
+                        :, :, : part.length
+                    ]
+        return joined
+
     def keys_values(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, the rows' own keys and values so far: [rows, kv_heads, length, dim]."""
         return [

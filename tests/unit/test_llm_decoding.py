@@ -7,10 +7,11 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from fragrance_ai.llm.decoding import SharedPrefixDecoder
+from fragrance_ai.llm.decoding import SharedPrefixDecoder, _similar_lengths
 
 PREFIX = [5, 17, 33, 2, 90, 41, 8, 77, 12, 64]
-TAILS = [[3, 9, 100], [21, 22, 23, 24, 25, 26, 27]]
+# Rows 0 and 2 are prefilled together, row 2 left-padded by one; row 1 apart, then joined.
+TAILS = [[3, 9, 100, 50], [21, 22, 23, 24, 25, 26, 27], [40, 41, 42, 43, 44]]
 NEW_TOKENS = 8
 
 
@@ -88,7 +89,13 @@ def test_a_finished_row_leaves_the_batch_and_the_others_go_on_unchanged(
     rows = [PREFIX + tail for tail in TAILS]
     replies = decoder.decode(rows, pad_id=0, max_new_tokens=NEW_TOKENS, ends=_EndsAfter(3))
     assert replies[0] == references[0][:3]
-    assert replies[1] == references[1]
+    assert replies[1:] == references[1:]
+
+
+def test_briefs_of_similar_length_are_prefilled_together() -> None:
+    assert _similar_lengths([len(tail) for tail in TAILS]) == [[0, 2], [1]]
+    assert _similar_lengths([50, 48, 60, 200, 55]) == [[0, 1, 2, 4], [3]]
+    assert _similar_lengths([7]) == [[0]]
 
 
 def test_replies_longer_than_the_first_buffer_keep_their_keys_and_values() -> None:
