@@ -51,18 +51,10 @@ class RowsAttention:
         joined.visible = torch.zeros(rows, length, dtype=torch.bool, device=first.visible.device)
         for part, indices in parts:
             joined.visible[list(indices), length - part.length :] = part.visible
-        for layer, (keys, values) in enumerate(zip(first._keys, first._values, strict=True)):
-            assert keys is not None and values is not None, "every part has been prefilled"
-            _, heads, _, dim = keys.shape
-            joined._keys[layer] = keys.new_zeros(rows, heads, length + _GROWTH, dim)
-            joined._values[layer] = values.new_zeros(rows, heads, length + _GROWTH, dim)
-            for part, indices in parts:
-                for own, into in ((part._keys, joined._keys), (part._values, joined._values)):
-                    buffer, target = own[layer], into[layer]
-                    assert buffer is not None and target is not None
-                    target[list(indices), :, length - part.length : length] = buffer[
-                        :, :, : part.length
-                    ]
+        own = [(part.keys_values(), indices) for part, indices in parts]
+        for layer in range(len(first._keys)):
+            joined._keys[layer] = _right_aligned([(kv[layer][0], i) for kv, i in own], length)
+            joined._values[layer] = _right_aligned([(kv[layer][1], i) for kv, i in own], length)
         return joined
 
     def keys_values(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -111,6 +103,19 @@ class RowsAttention:
         k, v = self._keys[layer], self._values[layer]
         assert k is not None and v is not None
         return k[:, :, :end], v[:, :, :end]
+
+
+def _right_aligned(
+    pieces: Sequence[tuple[torch.Tensor, Sequence[int]]], length: int
+) -> torch.Tensor:
+    """Pieces of rows ([n, heads, own length, dim], with their row indices) in one new
+    buffer, each ending at `length`, positions before it zero."""
+    rows = sum(len(indices) for _, indices in pieces)
+    _, heads, _, dim = pieces[0][0].shape
+    buffer = pieces[0][0].new_zeros(rows, heads, length + _GROWTH, dim)
+    for piece, indices in pieces:
+        buffer[list(indices), :, length - piece.shape[2] : length] = piece
+    return buffer
 
 
 def _written(buffer: torch.Tensor | None, new: torch.Tensor, start: int, end: int) -> torch.Tensor:
