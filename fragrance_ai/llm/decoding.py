@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from fragrance_ai.llm.grammar import RowMatchers
-from fragrance_ai.llm.prefix import starts_every_row
+from fragrance_ai.llm.prefix import left_padded, starts_every_row
 from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
 from fragrance_ai.llm.stopping import RowEnds
 
@@ -90,14 +90,8 @@ class SharedPrefixDecoder:
         logits: list[torch.Tensor] = []
         last: list[torch.Tensor] = []
         for group in _similar_lengths([len(tail) for tail in tails]):
-            width = max(len(tails[i]) for i in group)
-            ids = torch.tensor(
-                [[pad_id] * (width - len(tails[i])) + list(tails[i]) for i in group], device=device
-            )
-            visible = torch.tensor(
-                [[False] * (width - len(tails[i])) + [True] * len(tails[i]) for i in group],
-                device=device,
-            )
+            batch = left_padded([tails[i] for i in group], pad_id, device)
+            ids, visible = batch.input_ids, batch.attention_mask.bool()
             # Positions count only real tokens, so each row continues the prefix where it ends.
             positions = (start + visible.long().cumsum(dim=1) - 1).clamp(min=start)
             state = RowsAttention(self._layers, len(group), self._prefix if shared else ())
