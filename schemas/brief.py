@@ -17,6 +17,50 @@ class Concentration(StrEnum):
     PARFUM = "parfum"
 
 
+class Product(StrEnum):
+    """What the fragrance goes into; it sets the IFRA category and the fragrance load
+    (fragrance_ai/regulation/products.csv)."""
+
+    FINE_FRAGRANCE = "fine_fragrance"
+    SOLID_PERFUME = "solid_perfume"
+    AFTERSHAVE = "aftershave"
+    BODY_MIST = "body_mist"
+    BODY_LOTION = "body_lotion"
+    BODY_OIL = "body_oil"
+    FACE_CREAM = "face_cream"
+    HAND_CREAM = "hand_cream"
+    BABY_LOTION = "baby_lotion"
+    DEODORANT_SPRAY = "deodorant_spray"
+    DEODORANT_STICK = "deodorant_stick"
+    ANTIPERSPIRANT = "antiperspirant"
+    LIP_BALM = "lip_balm"
+    HAIR_SPRAY = "hair_spray"
+    HAIR_MIST = "hair_mist"
+    SHAMPOO = "shampoo"
+    CONDITIONER_RINSE_OFF = "conditioner_rinse_off"
+    SHOWER_GEL = "shower_gel"
+    BAR_SOAP = "bar_soap"
+    LIQUID_HAND_SOAP = "liquid_hand_soap"
+    BATH_FOAM = "bath_foam"
+    SHAVING_FOAM = "shaving_foam"
+    TOOTHPASTE = "toothpaste"
+    MOUTHWASH = "mouthwash"
+    WET_WIPES = "wet_wipes"
+    LAUNDRY_DETERGENT = "laundry_detergent"
+    FABRIC_SOFTENER = "fabric_softener"
+    DISHWASHING_LIQUID = "dishwashing_liquid"
+    HARD_SURFACE_CLEANER = "hard_surface_cleaner"
+    ROOM_SPRAY = "room_spray"
+    CANDLE = "candle"
+    REED_DIFFUSER = "reed_diffuser"
+    INCENSE = "incense"
+    PLUG_IN = "plug_in"
+
+
+DEFAULT_IFRA_SAFETY_MARGIN = 0.9
+"""A formula reaches at most this fraction of each IFRA limit, so no line sits on one."""
+
+
 class Season(StrEnum):
     SPRING = "spring"
     SUMMER = "summer"
@@ -55,7 +99,21 @@ class Brief(BaseModel):
         default=(), description="Descriptors no material may carry", examples=[["sweet"]]
     )
     concentration: Concentration = Field(
-        default=Concentration.EDP, description="Concentration type", examples=["edt"]
+        default=Concentration.EDP,
+        description="Concentration type of a fine fragrance",
+        examples=["edt"],
+    )
+    product: Product = Field(
+        default=Product.FINE_FRAGRANCE,
+        description="What the fragrance goes into: sets the IFRA category and the fragrance load",
+        examples=["shower_gel"],
+    )
+    ifra_safety_margin: float = Field(
+        default=DEFAULT_IFRA_SAFETY_MARGIN,
+        gt=0,
+        le=1,
+        description="Fraction of each IFRA limit a formula may reach",
+        examples=[0.9],
     )
     season: Season | None = Field(default=None, description="Season worn", examples=["summer"])
     gender: Gender | None = Field(default=None, description="Intended wearer", examples=["unisex"])

@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.brief import Concentration
+from schemas.brief import Concentration, Product
 from schemas.material import Family, Role
 
 PERCENT_TOLERANCE = 0.01
@@ -29,12 +29,50 @@ class Pyramid(BaseModel):
 
 
 class IfraCheck(BaseModel):
+    """One IFRA Standard the formula touches, with the amount in the finished product."""
+
     model_config = ConfigDict(frozen=True)
 
-    material_id: str = Field(description="Catalog id")
-    finished_percent: float = Field(ge=0, description="% of the material in the finished product")
-    limit_percent: float | None = Field(description="IFRA category 4 limit; None: unrestricted")
+    standard_id: str = Field(description="The standard", examples=["citral"])
+    name: str = Field(description="Substance or group it limits", examples=["Citral"])
+    type: str = Field(description="restriction or prohibition", examples=["restriction"])
+    finished_percent: float = Field(
+        ge=0, description="% of the substance (or group) in the finished product, all sources"
+    )
+    limit_percent: float | None = Field(
+        description="The standard's limit in the product's category; None: not restricted there"
+    )
+    allowed_percent: float | None = Field(
+        description="The limit times the brief's safety margin: what the formula aims under"
+    )
     compliant: bool = Field(description="finished_percent <= limit_percent")
+    contributors: dict[str, float] = Field(
+        description="% of the finished product each material brings", examples=[{"citral": 0.1}]
+    )
+    source: str = Field(description="Where the limit was read")
+
+
+class AllergenLine(BaseModel):
+    """An EU cosmetic allergen (Regulation (EU) 2023/1545) the formula holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allergen_id: str = Field(examples=["linalool"])
+    name: str = Field(examples=["Linalool"])
+    finished_percent: float = Field(ge=0, description="% in the finished product")
+    label_required: bool = Field(
+        description="Above 0.001% in a leave-on or 0.01% in a rinse-off product"
+    )
+
+
+class CertificateLine(BaseModel):
+    """For one IFRA category: how much of this concentrate a finished product may hold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str = Field(examples=["4"])
+    max_percent: float = Field(ge=0, le=100, description="Most % of concentrate in the product")
+    limited_by: str | None = Field(description="The standard that sets it; None: no limit")
 
 
 class ScoreParts(BaseModel):
@@ -57,14 +95,25 @@ class Formula(BaseModel):
 
     lines: tuple[FormulaLine, ...] = Field(min_length=1, description="Materials, top to base")
     concentration: Concentration = Field(description="Concentration type")
+    product: Product = Field(description="What the fragrance goes into")
+    ifra_category: str = Field(description="The product's IFRA category", examples=["4"])
     dilution_percent: float = Field(
         gt=0, le=100, description="% of concentrate in the finished product", examples=[18.0]
     )
     pyramid: Pyramid
     cost_per_kg_concentrate: float = Field(ge=0, description="USD per kg of concentrate")
     cost_per_kg_finished: float = Field(ge=0, description="USD per kg of finished product")
-    ifra: tuple[IfraCheck, ...] = Field(description="IFRA check per material")
-    ifra_compliant: bool = Field(description="Every material within its limit")
+    ifra: tuple[IfraCheck, ...] = Field(description="IFRA check per standard, all sources summed")
+    ifra_compliant: bool = Field(description="Every standard within its limit")
+    ifra_conditions: tuple[str, ...] = Field(
+        default=(), description="What IFRA specifications require of the materials used"
+    )
+    allergens: tuple[AllergenLine, ...] = Field(
+        default=(), description="EU allergens in the finished product, largest first"
+    )
+    certificate: tuple[CertificateLine, ...] = Field(
+        default=(), description="Per IFRA category, the most of this concentrate allowed"
+    )
     score: ScoreParts
 
     @model_validator(mode="after")

@@ -63,13 +63,6 @@ class Material(BaseModel):
     strength: float = Field(
         gt=0, le=10, description="Relative odour strength, 1 (weak) to 10", examples=[3]
     )
-    ifra_limit_pct: float | None = Field(
-        default=None,
-        gt=0,
-        le=100,
-        description="Maximum % in the finished fine fragrance (IFRA category 4); None: unrestricted",
-        examples=[None, 0.8],
-    )
     cost_per_kg: float = Field(gt=0, description="Approximate cost, USD per kg", examples=[45])
     natural: bool = Field(description="Natural extract (True) or synthetic (False)")
     confidence: Confidence = Field(

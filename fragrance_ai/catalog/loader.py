@@ -21,7 +21,6 @@ COLUMNS = (
     "role",
     "substantivity_h",
     "strength",
-    "ifra_limit_pct",
     "cost_per_kg",
     "natural",
     "confidence",
@@ -95,7 +94,6 @@ def _parse_row(row: dict[str | None, str | list[str] | None], line: int) -> Mate
         raise _fail(line, material_id, "row", f"more than the {len(COLUMNS)} columns")
     raw: dict[str, object] = {str(k): str(v or "").strip() for k, v in row.items()}
     raw["cas"] = raw["cas"] or None
-    raw["ifra_limit_pct"] = raw["ifra_limit_pct"] or None
     raw["descriptors"] = tuple(d.strip() for d in str(raw["descriptors"]).split(";") if d.strip())
     natural = str(raw["natural"]).lower()
     if natural not in ("true", "false"):

@@ -3,7 +3,7 @@
 import argparse
 from typing import Any
 
-from fragrance_ai.cli.report import render_brief, render_formula
+from fragrance_ai.cli.report import render_brief, render_certificate, render_formula
 from fragrance_ai.optimiser import optimise
 
 
@@ -17,6 +17,11 @@ def register(subparsers: Any) -> None:
         "brief", help='e.g. "a fresh citrus summer scent for men, woody base, under $40/kg"'
     )
     parser.add_argument("--json", action="store_true", help="print only the Formula as JSON")
+    parser.add_argument(
+        "--certificate",
+        action="store_true",
+        help="also print the IFRA certificate: the most of this concentrate allowed per category",
+    )
     parser.set_defaults(run=run)
 
 
@@ -32,4 +37,7 @@ def run(args: argparse.Namespace) -> int:
         print(render_brief(interpretation))
         print()
         print(render_formula(result.formula))
+        if args.certificate:
+            print()
+            print(render_certificate(result.formula))
     return 0

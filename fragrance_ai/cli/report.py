@@ -36,6 +36,7 @@ def _brief_fields(brief: Brief) -> list[tuple[str, str]]:
         ("excluded materials", ", ".join(brief.excluded_materials)),
         ("excluded families", ", ".join(f.value for f in brief.excluded_families)),
         ("excluded notes", ", ".join(brief.excluded_notes)),
+        ("product", brief.product.value.replace("_", " ")),
         ("concentration", brief.concentration.value),
         ("season", brief.season.value if brief.season else ""),
         ("gender", brief.gender.value if brief.gender else ""),
@@ -46,7 +47,9 @@ def _brief_fields(brief: Brief) -> list[tuple[str, str]]:
 
 def render_formula(formula: Formula) -> str:
     """The formula grouped top/heart/base, its cost, IFRA status and score parts."""
-    lines = [f"Formula ({formula.concentration.value}, {formula.dilution_percent:g}% concentrate)"]
+    product = formula.product.value.replace("_", " ")
+    kind = f"{product}, {formula.concentration.value}" if product == "fine fragrance" else product
+    lines = [f"Formula ({kind}, {formula.dilution_percent:g}% concentrate in the product)"]
     width = max(len(line.name) for line in formula.lines)
     for role in Role:
         group = [line for line in formula.lines if line.role is role]
@@ -70,15 +73,36 @@ def render_formula(formula: Formula) -> str:
 
 
 def _ifra_lines(formula: Formula) -> list[str]:
-    restricted = [check for check in formula.ifra if check.limit_percent is not None]
     status = "compliant" if formula.ifra_compliant else "NOT COMPLIANT"
-    lines = [f"IFRA (category 4): {status}"]
-    if not restricted:
-        return [*lines, "  no restricted material in the formula"]
-    for check in restricted:
+    lines = [f"IFRA 51st Amendment, category {formula.ifra_category}: {status}, by substance"]
+    if not formula.ifra:
+        lines.append("  no restricted substance in the formula")
+    for check in formula.ifra:
         verdict = "ok" if check.compliant else "OVER LIMIT"
+        limit = (
+            "not restricted here"
+            if check.limit_percent is None
+            else f"limit {check.limit_percent:g}%"
+        )
+        sources = ", ".join(check.contributors)
         lines.append(
-            f"  {check.material_id:<24} {check.finished_percent:7.3f}% of product, "
-            f"limit {check.limit_percent:g}%  {verdict}"
+            f"  {check.name:<28} {check.finished_percent:8.4f}% of product, {limit:<14} {verdict}"
+            f"  (from {sources})"
+        )
+    lines += [f"  condition: {c}" for c in formula.ifra_conditions]
+    labelled = [a for a in formula.allergens if a.label_required]
+    if labelled:
+        lines.append(
+            "EU allergens to label: "
+            + ", ".join(f"{a.name} {a.finished_percent:.4f}%" for a in labelled)
         )
     return lines
+
+
+def render_certificate(formula: Formula) -> str:
+    """Per IFRA category, the most of this concentrate a finished product may hold."""
+    lines = ["IFRA certificate (51st Amendment): most % of this concentrate in a finished product"]
+    for line in formula.certificate:
+        limited = f"limited by {line.limited_by}" if line.limited_by else "no limit applies"
+        lines.append(f"  category {line.category:<4} {line.max_percent:8.3f}%  {limited}")
+    return "\n".join(lines)

@@ -22,9 +22,10 @@ from fragrance_ai.interpreter.errors import (
 )
 from fragrance_ai.interpreter.materials import check_named_materials, material_aliases
 from fragrance_ai.interpreter.negation import mark_negation
+from fragrance_ai.interpreter.product import find_product
 from fragrance_ai.interpreter.terms import build_lexicon, find_terms, mark_structure
 from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
-from schemas.brief import Brief
+from schemas.brief import Brief, Product
 from schemas.interpretation import Interpretation
 
 
@@ -59,7 +60,15 @@ def _max_materials(draft: Draft, readings: list[CountReading]) -> int | None:
     return chosen.max_materials
 
 
-def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None]:
+def _product(draft: Draft, folded: str, text: str) -> Product:
+    reading = find_product(folded, text)
+    if reading is None:
+        return Product.FINE_FRAGRANCE
+    draft.cite("product", reading.evidence)
+    return reading.product
+
+
+def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None, Product]:
     folded = fold(text)
     budgets = find_budget(folded, text)
     counts = find_max_materials(folded, text)
@@ -75,7 +84,12 @@ def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None]
         draft.notes.append(
             f"'{cue} {word}': '{word}' is not a family, note or catalog material; nothing excluded"
         )
-    return draft, _budget(draft, budgets), _max_materials(draft, counts)
+    return (
+        draft,
+        _budget(draft, budgets),
+        _max_materials(draft, counts),
+        _product(draft, folded, text),
+    )
 
 
 def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
@@ -83,7 +97,7 @@ def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
     was wrong: empty or too long, contradictory, an unknown material, too vague."""
     text = _check_text(text)
     catalog = catalog if catalog is not None else load_catalog()
-    draft, budget, max_materials = _read(text, catalog)
+    draft, budget, max_materials, product = _read(text, catalog)
     resolve.check_contradictions(draft, catalog)
     resolve.drop_excluded_moods(draft)
     season, gender = resolve.choose_season(draft), resolve.choose_gender(draft)
@@ -95,6 +109,7 @@ def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
         "excluded_families": tuple(draft.excluded_families),
         "excluded_notes": tuple(draft.excluded_notes),
         "concentration": resolve.choose_concentration(draft),
+        "product": product,
         "season": season,
         "gender": gender,
         "budget_per_kg": budget,

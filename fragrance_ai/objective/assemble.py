@@ -3,27 +3,34 @@
 from collections.abc import Mapping
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.objective.constants import (
-    DILUTION_PERCENT,
-    ETHANOL_COST_PER_KG,
-    PRESENT_PERCENT,
-    ROLES,
+from fragrance_ai.objective.constants import ETHANOL_COST_PER_KG, PRESENT_PERCENT, ROLES
+from fragrance_ai.objective.scalar import score_shares
+from fragrance_ai.regulation import (
+    Regulation,
+    allergen_lines,
+    certificate,
+    conditions,
+    load_regulation,
 )
-from fragrance_ai.objective.scalar import IFRA_TOLERANCE, score_shares
-from schemas.brief import Brief
-from schemas.formula import Formula, FormulaLine, IfraCheck, Pyramid
-from schemas.material import Material, Role
+from schemas.brief import Brief, Product
+from schemas.formula import Formula, FormulaLine, Pyramid
+from schemas.material import Role
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
 PERCENT_DECIMALS = 4
 
 
 def assemble_formula(
-    percents: Mapping[str, float], brief: Brief, catalog: Catalog | None = None
+    percents: Mapping[str, float],
+    brief: Brief,
+    catalog: Catalog | None = None,
+    regulation: Regulation | None = None,
 ) -> Formula:
     """Drop materials below PRESENT_PERCENT, renormalise to 100, and report the
-    pyramid, costs, IFRA checks and score. Lines run top to base, largest first."""
+    pyramid, costs, IFRA checks by substance, allergens, the certificate and the score.
+    Lines run top to base, largest first."""
     catalog = catalog or load_catalog()
+    regulation = regulation or load_regulation()
     kept = {i: p for i, p in percents.items() if p > 0}
     total = sum(kept.values())
     if total <= 0:
@@ -46,8 +53,9 @@ def assemble_formula(
         )
         for i in order
     )
-    dilution = DILUTION_PERCENT[brief.concentration]
-    checks = tuple(_ifra_check(i, rounded[i] * dilution / 100.0, materials[i]) for i in order)
+    use = regulation.use(brief)
+    shares = {materials[i]: rounded[i] / 100.0 for i in order}
+    checks = regulation.compile(brief, list(shares)).checks(rounded, order)
     cost = sum(rounded[i] / 100.0 * materials[i].cost_per_kg for i in order)
 
     def role_total(role: Role) -> float:
@@ -56,25 +64,27 @@ def assemble_formula(
     return Formula(
         lines=lines,
         concentration=brief.concentration,
-        dilution_percent=dilution,
+        product=brief.product,
+        ifra_category=use.category,
+        dilution_percent=use.load_percent,
         pyramid=Pyramid(
             top=role_total(Role.TOP), heart=role_total(Role.HEART), base=role_total(Role.BASE)
         ),
         cost_per_kg_concentrate=round(cost, 2),
-        cost_per_kg_finished=round(
-            cost * dilution / 100.0 + ETHANOL_COST_PER_KG * (1 - dilution / 100.0), 2
-        ),
+        cost_per_kg_finished=round(_finished_cost(cost, use.load_percent, brief), 2),
         ifra=checks,
         ifra_compliant=all(c.compliant for c in checks),
-        score=score_shares({materials[i]: rounded[i] / 100.0 for i in order}, brief),
+        ifra_conditions=conditions(regulation, list(shares)),
+        allergens=allergen_lines(regulation, shares, use),
+        certificate=certificate(regulation, shares),
+        score=score_shares(shares, brief, regulation),
     )
 
 
-def _ifra_check(material_id: str, finished_percent: float, material: Material) -> IfraCheck:
-    limit = material.ifra_limit_pct
-    return IfraCheck(
-        material_id=material_id,
-        finished_percent=finished_percent,
-        limit_percent=limit,
-        compliant=limit is None or finished_percent - limit <= IFRA_TOLERANCE,
-    )
+def _finished_cost(concentrate_cost: float, load_percent: float, brief: Brief) -> float:
+    """The fragrance's share of a kg of finished product; a fine fragrance adds its
+    alcohol, other products' bases are not ours to price."""
+    fragrance = concentrate_cost * load_percent / 100.0
+    if brief.product is Product.FINE_FRAGRANCE:
+        return fragrance + ETHANOL_COST_PER_KG * (1 - load_percent / 100.0)
+    return fragrance

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fragrance_ai.objective.constants import (
-    DILUTION_PERCENT,
     HARD_PENALTY,
     PRESENT_PERCENT,
     PYRAMID_TARGET,
@@ -19,7 +18,8 @@ from fragrance_ai.objective.constants import (
     WEIGHTS,
 )
 from fragrance_ai.objective.profile import odour_vector, target_vector
-from fragrance_ai.objective.scalar import IFRA_TOLERANCE, is_excluded, satisfies
+from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material
 
@@ -49,14 +49,16 @@ class ScoringProblem:
     target: np.ndarray  # (F,)
     roles: np.ndarray  # (K, 3) one-hot
     role_target: np.ndarray  # (3,) percent
-    finished_factor: float  # dilution %: share * factor = % in finished product
-    limits: np.ndarray  # (K,) IFRA limit %, inf when unrestricted
+    regulation: SubstanceLimits  # IFRA limits by substance in the brief's category
     costs: np.ndarray  # (K,)
     excluded_mask: np.ndarray  # (K,) bool
     wanted_matrix: np.ndarray  # (W, K) bool: candidate k answers wanted item w
 
     @classmethod
-    def compile(cls, brief: Brief, materials: Sequence[Material]) -> "ScoringProblem":
+    def compile(
+        cls, brief: Brief, materials: Sequence[Material], regulation: Regulation | None = None
+    ) -> "ScoringProblem":
+        regulation = regulation or load_regulation()
         wanted = (*brief.wanted_materials, *brief.wanted_notes)
         target_roles = PYRAMID_TARGET[brief.concentration]
         return cls(
@@ -66,10 +68,7 @@ class ScoringProblem:
             target=target_vector(brief.family_weights),
             roles=np.array([[m.role is r for r in ROLES] for m in materials], dtype=float),
             role_target=np.array([target_roles[r] for r in ROLES]),
-            finished_factor=DILUTION_PERCENT[brief.concentration],
-            limits=np.array(
-                [np.inf if m.ifra_limit_pct is None else m.ifra_limit_pct for m in materials]
-            ),
+            regulation=regulation.compile(brief, materials),
             costs=np.array([m.cost_per_kg for m in materials]),
             excluded_mask=np.array([is_excluded(m, brief) for m in materials], dtype=bool),
             wanted_matrix=np.array(
@@ -97,9 +96,7 @@ class ScoringProblem:
         role_share = 100.0 * shares @ self.roles
         pyramid = 1.0 - np.abs(role_share - self.role_target).sum(axis=1) / 200.0
 
-        over = shares * self.finished_factor - self.limits
-        breach = over > IFRA_TOLERANCE
-        excess = np.divide(over, self.limits, out=np.zeros_like(over), where=breach).sum(axis=1)
+        excess = self.regulation.excess(shares)
         ifra = np.exp(-excess)
 
         cost_per_kg = shares @ self.costs

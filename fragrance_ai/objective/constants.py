@@ -6,14 +6,6 @@ from schemas.material import Family, Role
 FAMILIES: tuple[Family, ...] = tuple(Family)
 ROLES: tuple[Role, ...] = tuple(Role)
 
-DILUTION_PERCENT: dict[Concentration, float] = {
-    Concentration.EDC: 4.0,
-    Concentration.EDT: 10.0,
-    Concentration.EDP: 18.0,
-    Concentration.PARFUM: 25.0,
-}
-"""% of concentrate in the finished product, mid-range of the usual trade bands."""
-
 PYRAMID_TARGET: dict[Concentration, dict[Role, float]] = {
     Concentration.EDC: {Role.TOP: 45.0, Role.HEART: 40.0, Role.BASE: 15.0},
     Concentration.EDT: {Role.TOP: 30.0, Role.HEART: 45.0, Role.BASE: 25.0},

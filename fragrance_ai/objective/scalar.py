@@ -7,7 +7,6 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective.constants import (
-    DILUTION_PERCENT,
     HARD_PENALTY,
     PRESENT_PERCENT,
     PYRAMID_TARGET,
@@ -15,11 +14,10 @@ from fragrance_ai.objective.constants import (
     WEIGHTS,
 )
 from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.formula import Formula, ScoreParts
 from schemas.material import Material
-
-IFRA_TOLERANCE = 1e-9
 
 
 def is_excluded(material: Material, brief: Brief) -> bool:
@@ -57,17 +55,16 @@ def pyramid_balance(shares: dict[Material, float], brief: Brief) -> float:
     return 1.0 - distance / 200.0
 
 
-def ifra_excess(shares: dict[Material, float], brief: Brief) -> float:
-    """sum_i max(0, f_i - L_i) / L_i: f_i the % in the finished product (share times
-    the dilution), L_i the IFRA category 4 limit; 0 when compliant."""
-    dilution = DILUTION_PERCENT[brief.concentration]
-    excess = 0.0
-    for m, q in shares.items():
-        if m.ifra_limit_pct is not None:
-            over = q * dilution - m.ifra_limit_pct
-            if over > IFRA_TOLERANCE:
-                excess += over / m.ifra_limit_pct
-    return excess
+def ifra_excess(
+    shares: dict[Material, float], brief: Brief, regulation: Regulation | None = None
+) -> float:
+    """sum_j max(0, A_j - M L_j) / (M L_j) over the IFRA standards j of the brief's
+    category: A_j the % of standard j's substances in the finished product, summed over
+    every material that holds them (regulation.compliance), L_j its limit and M the
+    brief's safety margin; 0 when compliant."""
+    materials = list(shares)
+    limits = (regulation or load_regulation()).compile(brief, materials)
+    return float(limits.excess(np.array([shares[m] for m in materials]))[0])
 
 
 def cost_score(shares: dict[Material, float], brief: Brief) -> float:
@@ -98,10 +95,12 @@ def excluded_score(present: list[Material], brief: Brief) -> float:
     return 0.0 if any(is_excluded(m, brief) for m in present) else 1.0
 
 
-def score_shares(shares: dict[Material, float], brief: Brief) -> ScoreParts:
+def score_shares(
+    shares: dict[Material, float], brief: Brief, regulation: Regulation | None = None
+) -> ScoreParts:
     """Score materials with their shares of the concentrate (fractions summing to 1)."""
     present = [m for m, q in shares.items() if 100.0 * q >= PRESENT_PERCENT]
-    excess = ifra_excess(shares, brief)
+    excess = ifra_excess(shares, brief, regulation)
     parts = {
         "fidelity": fidelity(shares, brief),
         "pyramid": pyramid_balance(shares, brief),
@@ -120,13 +119,17 @@ def score_shares(shares: dict[Material, float], brief: Brief) -> ScoreParts:
 
 
 def score(
-    formula: Formula | Mapping[str, float], brief: Brief, catalog: Catalog | None = None
+    formula: Formula | Mapping[str, float],
+    brief: Brief,
+    catalog: Catalog | None = None,
+    regulation: Regulation | None = None,
 ) -> ScoreParts:
     """Score a formula (or a mapping of material id to percent) against a brief.
 
     Percentages are normalised to shares of the concentrate first, so any positive
     scale works. The total is the WEIGHTS-weighted sum of the parts; an IFRA breach
-    subtracts HARD_PENALTY plus the relative excess, and an excluded material present
+    (by substance, against the limit times the safety margin) subtracts HARD_PENALTY
+    plus the relative excess, and an excluded material present
     subtracts HARD_PENALTY, so every infeasible formula scores below every feasible one.
     """
     catalog = catalog or load_catalog()
@@ -139,4 +142,4 @@ def score(
     if total <= 0:
         raise ValueError("a formula needs at least one positive percentage")
     shares = {catalog.get(i): p / total for i, p in percents.items() if p > 0}
-    return score_shares(shares, brief)
+    return score_shares(shares, brief, regulation)

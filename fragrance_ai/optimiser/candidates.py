@@ -17,6 +17,7 @@ from fragrance_ai.optimiser.errors import (
     NoCandidatesError,
     UnknownMaterialError,
 )
+from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material
 
@@ -53,19 +54,31 @@ def relevance(material: Material, brief: Brief) -> float:
     return match
 
 
-def select_candidates(brief: Brief, catalog: Catalog, size: int | None = None) -> list[Material]:
+def select_candidates(
+    brief: Brief,
+    catalog: Catalog,
+    size: int | None = None,
+    regulation: Regulation | None = None,
+) -> list[Material]:
     """The wanted materials and one material per wanted note (always, even beyond
     `size`), then the best match per pyramid role, then the best matches to the brief,
     up to `size` materials (default: brief.max_materials), in catalog order.
 
     A wanted note that no allowed material carries is left to the objective's
     `wanted` part. Raises UnknownMaterialError, ContradictoryBriefError or
-    NoCandidatesError when the brief cannot be honoured by this catalog."""
+    NoCandidatesError when the brief cannot be honoured by this catalog. A material
+    holding a substance the brief's IFRA category prohibits never enters unless the
+    brief wants it, where the bounds then refuse it by name."""
     check_brief(brief, catalog)
     size = brief.max_materials if size is None else size
     allowed = [m for m in catalog if not is_excluded(m, brief)]
     if not allowed:
         raise NoCandidatesError("the brief's exclusions rule out every material in the catalog")
+    caps = (regulation or load_regulation()).compile(brief, allowed).percent_caps()
+    unrestricted = {m.id for m, cap in zip(allowed, caps, strict=True) if cap >= 100.0}
+    allowed = [
+        m for m, cap in zip(allowed, caps, strict=True) if cap > 0 or m.id in brief.wanted_materials
+    ]
     score = {m.id: relevance(m, brief) for m in allowed}
     ranked = sorted(allowed, key=lambda m: (-score[m.id], m.id))
 
@@ -82,7 +95,7 @@ def select_candidates(brief: Brief, catalog: Catalog, size: int | None = None) -
             if players:
                 chosen.setdefault(players[0].id, players[0])
     if brief.budget_per_kg is not None:
-        _keep_budget_reachable(chosen, ranked, brief.budget_per_kg)
+        _keep_budget_reachable(chosen, ranked, brief.budget_per_kg, unrestricted)
     for material in ranked:
         if len(chosen) >= size:
             break
@@ -92,16 +105,16 @@ def select_candidates(brief: Brief, catalog: Catalog, size: int | None = None) -
 
 
 def _keep_budget_reachable(
-    chosen: dict[str, Material], ranked: list[Material], budget: float
+    chosen: dict[str, Material], ranked: list[Material], budget: float, unrestricted: set[str]
 ) -> None:
     """Make sure one unrestricted material within the budget is in the set, so that a
     mix leaning on it can come in under the budget."""
-    if any(_cheap_and_free(m, budget) for m in chosen.values()):
+
+    def cheap_and_free(material: Material) -> bool:
+        return material.cost_per_kg <= budget and material.id in unrestricted
+
+    if any(cheap_and_free(m) for m in chosen.values()):
         return
-    cheap = [m for m in ranked if _cheap_and_free(m, budget)]
+    cheap = [m for m in ranked if cheap_and_free(m)]
     if cheap:
         chosen.setdefault(cheap[0].id, cheap[0])
-
-
-def _cheap_and_free(material: Material, budget: float) -> bool:
-    return material.cost_per_kg <= budget and material.ifra_limit_pct is None

@@ -4,8 +4,8 @@ The first objective is the domain's total score, not fidelity alone, so the fron
 trades the one objective (DESIGN.md invariant 1) against money and its best-scoring
 end is directly comparable with PPO and the reference optimiser. Constraints are
 kept by repair rather than penalty: excluded materials never enter the candidates,
-and every child is projected onto "sums to 100 with each material within its IFRA
-cap" before it is scored. A generation's children are scored in one `score_batch`
+and every child is projected onto "sums to 100 with every IFRA standard met by
+substance" (optimiser.projection) before it is scored. A generation's children are scored in one `score_batch`
 call. Variation is vectorised numpy (simulated binary crossover, polynomial
 mutation) drawn from one seeded generator, so runs are reproducible and independent
 of the process-wide `random` state; DEAP does the non-dominated sorting (its
@@ -15,14 +15,13 @@ log-time variant), crowding and selection.
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from deap import base, tools
 from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser.candidates import select_candidates
-from fragrance_ai.training.dynamics import percent_caps, project_to_caps
+from fragrance_ai.optimiser.projection import HardLimits
 from fragrance_ai.training.formulas import formula_from_percents
 from schemas.brief import Brief
 from schemas.formula import Formula
@@ -90,13 +89,14 @@ def optimise_with_ga(
     config = config or GAConfig()
     catalog = catalog or load_catalog()
     problem = ScoringProblem.compile(brief, select_candidates(brief, catalog, config.n_candidates))
-    caps = percent_caps(problem)
+    limits = HardLimits.of(problem)
+    caps = limits.caps
     rng = np.random.default_rng(config.seed)
-    population = _repair(rng.dirichlet(np.ones(problem.size), config.population_size) * caps, caps)
+    population = limits.project(rng.dirichlet(np.ones(problem.size), config.population_size) * caps)
     fitness = _evaluate(problem, population, config.batch_evaluation)
     evaluations = len(population)
     for _ in range(config.generations):
-        children = _repair(_vary(population, caps, config, rng), caps)
+        children = limits.project(_vary(population, caps, config, rng))
         union = np.concatenate([population, children])
         union_fitness = np.concatenate(
             [fitness, _evaluate(problem, children, config.batch_evaluation)]
@@ -121,10 +121,6 @@ def _evaluate(problem: ScoringProblem, percents: np.ndarray, batch: bool) -> np.
 
 def _individuals(fitness: np.ndarray) -> list[_Individual]:
     return [_Individual(i, (float(t), float(c))) for i, (t, c) in enumerate(fitness)]
-
-
-def _repair(percents: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    return project_to_caps(torch.from_numpy(percents), torch.from_numpy(caps)).numpy()
 
 
 def _vary(

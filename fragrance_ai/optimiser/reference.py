@@ -23,6 +23,7 @@ from fragrance_ai.optimiser.cheapest import (
     check_feasible,
 )
 from fragrance_ai.optimiser.search import Search
+from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.formula import Formula
 from schemas.material import Material
@@ -45,26 +46,38 @@ class OptimisationResult(BaseModel):
     evaluations: int = Field(description="Formulas scored during the search")
 
 
-def optimise(brief: Brief, catalog: Catalog | None = None) -> OptimisationResult:
+def optimise(
+    brief: Brief, catalog: Catalog | None = None, regulation: Regulation | None = None
+) -> OptimisationResult:
     """Maximise ScoringProblem(brief, candidates).total over the percentages, with the
-    percentages summing to 100, every material within its IFRA bound, no excluded
-    material, at most brief.max_materials materials and the wanted ones present.
+    percentages summing to 100, every IFRA standard of the brief's category met by
+    substance within its safety margin, no excluded material, at most
+    brief.max_materials materials and the wanted ones present.
 
     Raises a FormulationError subclass when the brief cannot be met, BudgetTooLowError
     (with the cheapest compliant cost) when its budget is out of reach."""
     catalog = catalog or load_catalog()
-    cheapest = check_feasible(brief, catalog)
+    regulation = regulation or load_regulation()
+    cheapest = check_feasible(brief, catalog, regulation)
     cost_cap = _cost_cap(brief, cheapest)
     candidates, fallback = _reachable(
-        select_candidates(brief, catalog), brief, catalog, cheapest, cost_cap
+        select_candidates(brief, catalog, regulation=regulation),
+        brief,
+        catalog,
+        regulation,
+        cheapest,
+        cost_cap,
     )
-    search = _build_search(brief, candidates, cost_cap)
+    search = _build_search(brief, candidates, regulation, cost_cap)
     climbs = [search.climb(s) for s in (*_starts(brief, candidates), fallback)]
     best = max(climbs, key=lambda x: (search.acceptable(x, len(x)), search.total(x)))
     pruned = _prune(brief, search, best)
     best = pruned if search.acceptable(pruned, brief.max_materials) else fallback
     formula = assemble_formula(
-        {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0}, brief, catalog
+        {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0},
+        brief,
+        catalog,
+        regulation,
     )
     _check(formula, brief)
     return OptimisationResult(
@@ -87,13 +100,14 @@ def _reachable(
     candidates: list[Material],
     brief: Brief,
     catalog: Catalog,
+    regulation: Regulation,
     cheapest: Cheapest,
     cost_cap: float | None,
 ) -> tuple[list[Material], np.ndarray]:
     """The candidates, joined by the materials of the cheapest compliant formula when
     they cannot on their own fill 100% within IFRA bounds and the budget; and the
     cheapest formula on them, which meets every hard constraint and is the fallback."""
-    own = cheapest_formula(brief, candidates)
+    own = cheapest_formula(brief, candidates, regulation)
     if own is None or (cost_cap is not None and own.cost_per_kg > cost_cap):
         ids = {m.id for m in candidates} | set(cheapest.percents)
         candidates, own = [m for m in catalog if m.id in ids], cheapest
@@ -108,16 +122,18 @@ def _check(formula: Formula, brief: Brief) -> None:
         raise RuntimeError("the reference optimiser produced a formula outside its constraints")
 
 
-def _build_search(brief: Brief, candidates: Sequence[Material], cost_cap: float | None) -> Search:
-    upper = upper_bounds(brief, candidates)
+def _build_search(
+    brief: Brief, candidates: Sequence[Material], regulation: Regulation, cost_cap: float | None
+) -> Search:
+    problem = ScoringProblem.compile(brief, candidates, regulation)
     groups = [
         np.array([k for k, m in enumerate(candidates) if satisfies(m, note)])
         for note in brief.wanted_notes
     ]
     return Search(
-        problem=ScoringProblem.compile(brief, candidates),
-        lower=lower_bounds(brief, candidates, upper),
-        upper=upper,
+        problem=problem,
+        lower=lower_bounds(brief, candidates, problem.regulation),
+        upper=upper_bounds(problem.regulation),
         note_groups=[g for g in groups if len(g)],
         note_min=WANTED_MIN_PERCENT,
         cost_cap=cost_cap,

@@ -1,7 +1,9 @@
 """SLSQP over the percentages of one candidate set, scored by the batch objective.
 
-Inside the bounds the IFRA, excluded and count parts of the objective are constant,
-the wanted parts are held by constraints and the budget is a linear constraint, so
+Inside the bounds and the substance constraints (linear: materials sharing a
+regulated substance share its limit) the IFRA, excluded and count parts of the
+objective are constant, the wanted parts are held by constraints and the budget is
+a linear constraint, so
 the search climbs the continuous parts (fidelity, pyramid, cost); formulas are
 compared on the full total.
 """
@@ -14,6 +16,8 @@ from scipy.optimize import minimize
 
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.objective.constants import WEIGHTS
+from fragrance_ai.optimiser.bounds import substance_constraints
+from fragrance_ai.optimiser.projection import project_to_limits
 
 FD_STEP = 1e-6
 """Forward-difference step, in % of the concentrate."""
@@ -46,6 +50,16 @@ class Search:
     cost_cap: float | None  # most cost per kg of concentrate; None: no budget
     evaluations: int = field(default=0)
 
+    def project(self, x: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
+        """The nearest point summing to 100 within the bounds; then, only if a substance
+        budget is still exceeded, its holders are scaled down (project_to_limits)."""
+        upper = self.upper if upper is None else upper
+        x = project(x, self.lower, upper)
+        shared, budgets = substance_constraints(self.problem.regulation)
+        if (shared @ x > budgets).any():
+            x = project_to_limits(x, upper, shared.T, budgets)
+        return x
+
     def total(self, x: np.ndarray) -> float:
         self.evaluations += 1
         return float(self.problem.score_batch(x).total[0])
@@ -65,11 +79,15 @@ class Search:
         return -float(values[0]), -(values[1:] - values[0]) / FD_STEP
 
     def acceptable(self, x: np.ndarray, max_materials: int) -> bool:
-        """Within the budget and the maximum count (bounds and the sum hold by projection)."""
+        """Within the budget, the maximum count, the sum and every substance budget (a
+        projection that found no room for all of them leaves one broken)."""
         within_budget = (
             self.cost_cap is None or self.problem.costs @ x / 100.0 <= self.cost_cap + 1e-6
         )
-        return within_budget and int((x > 0).sum()) <= max_materials
+        shared, budgets = substance_constraints(self.problem.regulation)
+        within_limits = bool((shared @ x <= budgets * (1 + 1e-6)).all())
+        filled = abs(float(x.sum()) - 100.0) <= 1e-6
+        return within_budget and within_limits and filled and int((x > 0).sum()) <= max_materials
 
     def climb(self, start: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
         """SLSQP from `start`; `upper` can pin materials to 0 to search a smaller support.
@@ -90,17 +108,18 @@ class Search:
             },
             *(self._note_constraint(group, upper) for group in notes),
             *self._budget_constraint(),
+            *self._substance_constraint(),
         ]
         result = minimize(
             self._loss_and_grad,
-            project(start, self.lower, upper),
+            self.project(start, upper),
             jac=True,
             method="SLSQP",
             bounds=list(zip(self.lower, upper, strict=True)),
             constraints=constraints,
             options=SLSQP_OPTIONS,
         )
-        return project(result.x, self.lower, upper)
+        return self.project(result.x, upper)
 
     def _note_constraint(self, group: np.ndarray, upper: np.ndarray) -> dict[str, object]:
         least = min(self.note_min, float(upper[group].sum()) / 2)
@@ -111,6 +130,18 @@ class Search:
             "fun": lambda x: np.array([row @ x - least]),
             "jac": lambda x: row[None, :],
         }
+
+    def _substance_constraint(self) -> list[dict[str, object]]:
+        shared, budgets = substance_constraints(self.problem.regulation)
+        if not len(budgets):
+            return []
+        return [
+            {
+                "type": "ineq",
+                "fun": lambda x: budgets - shared @ x,
+                "jac": lambda x: -shared,
+            }
+        ]
 
     def _budget_constraint(self) -> list[dict[str, object]]:
         if self.cost_cap is None:

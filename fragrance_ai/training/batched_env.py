@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.training.dynamics import apply_action, initial_percents, percent_caps
+from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.training.dynamics import apply_action, initial_percents
 from fragrance_ai.training.observation import ObservationMaker
 
 
@@ -48,11 +49,11 @@ class BatchedFragranceEnv:
         if not problems or len({p.size for p in problems}) != 1:
             raise ValueError("give at least one problem, all with the same number of candidates")
         self.problems = tuple(problems)
-        caps = np.repeat(np.stack([percent_caps(p) for p in problems]), self.envs_per_problem, 0)
-        self.caps = torch.from_numpy(caps)
+        self.limits = HardLimits.stack([HardLimits.of(p) for p in problems], self.envs_per_problem)
+        self.caps = torch.from_numpy(self.limits.caps)
         self.observe = ObservationMaker(self.problems, self.envs_per_problem, self.episode_length)
         self.percents = torch.zeros_like(self.caps)
-        self.objective = torch.zeros(len(caps), dtype=torch.float64)
+        self.objective = torch.zeros(len(self.caps), dtype=torch.float64)
         self.t = 0
 
     @property
@@ -64,7 +65,7 @@ class BatchedFragranceEnv:
         return self.observe.size
 
     def reset(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        self.percents = initial_percents(self.caps, self.init_noise, generator)
+        self.percents = initial_percents(self.limits, self.init_noise, generator)
         self.objective = self.score(self.percents)
         self.t = 0
         return self.observe(self.percents, self.t)
@@ -73,7 +74,7 @@ class BatchedFragranceEnv:
         if self.t >= self.episode_length:
             raise RuntimeError("the episode is over: call reset() first")
         self.percents = apply_action(
-            self.percents, actions.to(torch.float64), self.caps, self.step_size
+            self.percents, actions.to(torch.float64), self.limits, self.step_size
         )
         objective = self.score(self.percents)
         reward = objective - self.objective

@@ -1,66 +1,45 @@
 """How an action moves a formula: one implementation, in torch, for every environment.
 
 Percentages live on the simplex scaled to 100. An action nudges their logarithms,
-a softmax brings them back to 100, and a projection pins any material above its cap
-(its IFRA limit in the concentrate, or 0 when the brief excludes it) at the cap.
+a softmax brings them back to 100, and a projection keeps them within the hard
+limits: each material under its cap (0 when the brief excludes it or its IFRA
+category prohibits what it holds) and every IFRA standard within its budget,
+summed over the materials that share its substance (see optimiser.projection).
 """
 
 import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.optimiser.errors import FormulationError
+from fragrance_ai.optimiser.projection import HardLimits
 
 MIN_PERCENT = 1e-4
 """Floor under a percentage before its logarithm, so a material at 0% can come back."""
 
-CAP_MARGIN_PERCENT = 1e-3
-"""Caps sit this far (in % of the concentrate) inside the IFRA limit, so that the
-formula's rounding to 4 decimals never reads as a breach."""
-
 
 def percent_caps(problem: ScoringProblem) -> np.ndarray:
-    """Most % of the concentrate each candidate may take: its IFRA limit in the finished
-    product divided by the dilution, 100 when unrestricted, 0 when excluded."""
-    caps = 100.0 * problem.limits / problem.finished_factor - CAP_MARGIN_PERCENT
-    caps = np.where(problem.excluded_mask, 0.0, np.minimum(caps, 100.0))
-    if caps.sum() < 100.0:
-        names = ", ".join(m.id for m in problem.materials)
-        raise FormulationError(
-            f"the candidates ({names}) cannot reach 100% within their IFRA limits "
-            "and the brief's exclusions"
-        )
-    return caps
+    """Most % of the concentrate each candidate may take on its own."""
+    return HardLimits.of(problem).caps
 
 
-def project_to_caps(percents: torch.Tensor, caps: torch.Tensor) -> torch.Tensor:
-    """Rows scaled to sum 100 with no entry above its cap: entries at or over their cap
-    are pinned there and the others share the rest in proportion, until none is over."""
-    allowed = caps > 0
-    p = torch.where(allowed, percents.clamp(min=0.0) + 1e-12, 0.0)
-    p = 100.0 * p / p.sum(dim=-1, keepdim=True)
-    for _ in range(p.shape[-1]):
-        if not bool((p > caps).any()):
-            break
-        pinned = p >= caps
-        room = 100.0 - torch.where(pinned, caps, 0.0).sum(dim=-1, keepdim=True)
-        free = torch.where(pinned, 0.0, p)
-        p = torch.where(pinned, caps, free * room / free.sum(dim=-1, keepdim=True))
-    return p
+def project(percents: torch.Tensor, limits: HardLimits) -> torch.Tensor:
+    return torch.from_numpy(limits.project(percents.detach().numpy()))
 
 
 def apply_action(
-    percents: torch.Tensor, action: torch.Tensor, caps: torch.Tensor, step_size: float
+    percents: torch.Tensor, action: torch.Tensor, limits: HardLimits, step_size: float
 ) -> torch.Tensor:
     """New percentages after multiplying each by exp(step_size * action), action in [-1, 1]."""
+    caps = torch.from_numpy(np.broadcast_to(limits.caps, percents.shape).copy())
     logits = torch.log(percents.clamp(min=MIN_PERCENT)) + step_size * action.clamp(-1.0, 1.0)
     logits = logits.masked_fill(caps <= 0, float("-inf"))
-    return project_to_caps(100.0 * torch.softmax(logits, dim=-1), caps)
+    return project(100.0 * torch.softmax(logits, dim=-1), limits)
 
 
 def initial_percents(
-    caps: torch.Tensor, noise: float, generator: torch.Generator | None
+    limits: HardLimits, noise: float, generator: torch.Generator | None
 ) -> torch.Tensor:
     """Equal shares of the allowed candidates, each scaled by exp(noise * N(0, 1))."""
-    jitter = torch.randn(caps.shape, generator=generator, dtype=caps.dtype)
-    return project_to_caps(torch.exp(noise * jitter), caps)
+    shape = np.shape(limits.caps)
+    jitter = torch.randn(shape, generator=generator, dtype=torch.float64)
+    return project(torch.exp(noise * jitter), limits)

@@ -28,8 +28,8 @@ SEED_IDS = (
 CHEAP_PER_KG = 40.0
 
 HEADER = ",".join(COLUMNS)
-GOOD_ROW = "hedione,Hedione,24851-98-7,floral,jasmine;fresh,heart,200,2,,25,false,estimate"
-OTHER_ROW = "coumarin,Coumarin,91-64-5,gourmand,tonka;hay;sweet,base,400,5,1.6,20,false,published"
+GOOD_ROW = "hedione,Hedione,24851-98-7,floral,jasmine;fresh,heart,200,2,25,false,estimate"
+OTHER_ROW = "coumarin,Coumarin,91-64-5,gourmand,tonka;hay;sweet,base,400,5,20,false,published"
 
 
 def test_shipped_catalog_is_large_with_unique_ids() -> None:
@@ -88,14 +88,6 @@ def test_confidence_is_marked_and_published_rows_carry_a_cas() -> None:
     assert len(published) < len(CATALOG) / 4, "most figures are estimates and must say so"
 
 
-def test_known_ifra_limits() -> None:
-    assert CATALOG.get("coumarin").ifra_limit_pct == 1.6
-    assert CATALOG.get("iso_e_super").ifra_limit_pct == 21.4
-    assert CATALOG.get("bergamot_oil").ifra_limit_pct == 0.4
-    assert CATALOG.get("bergamot_oil_fcf").ifra_limit_pct is None
-    assert CATALOG.get("hedione").ifra_limit_pct is None
-
-
 def test_lookups() -> None:
     assert CATALOG.get("vanillin").name == "Vanillin"
     assert all(m.family is Family.MUSK for m in CATALOG.by_family(Family.MUSK))
@@ -113,7 +105,7 @@ def write(tmp_path: Path, *lines: str) -> Path:
 def test_a_small_valid_catalog_parses(tmp_path: Path) -> None:
     catalog = parse_catalog(write(tmp_path, HEADER, GOOD_ROW, OTHER_ROW))
     assert [m.id for m in catalog] == ["hedione", "coumarin"]
-    assert catalog.get("coumarin").ifra_limit_pct == 1.6
+    assert catalog.get("coumarin").cost_per_kg == 20
     assert catalog.get("hedione").cas == "24851-98-7"
 
 

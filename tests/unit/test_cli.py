@@ -29,7 +29,7 @@ def test_formulate_prints_brief_pyramid_cost_ifra_and_score(
     body = out[formula_at:]
     assert body.index("TOP") < body.index("HEART") < body.index("BASE")
     assert "/kg concentrate" in body and "/kg finished product" in body
-    assert "IFRA (category 4): compliant" in body
+    assert "IFRA 51st Amendment, category 4: compliant, by substance" in body
     assert "fidelity" in body and "total" in body
 
 

@@ -7,6 +7,7 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from fragrance_ai.catalog import load_catalog
+from fragrance_ai.optimiser.projection import HardLimits
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.dynamics import apply_action, percent_caps
 from fragrance_ai.training.formulas import formula_from_percents
@@ -86,9 +87,9 @@ def test_batched_and_single_environments_agree_on_the_same_actions() -> None:
 
 
 def test_an_action_moves_percentages_multiplicatively_before_renormalising() -> None:
-    caps = torch.full((1, 3), 100.0, dtype=torch.float64)
+    free = HardLimits(caps=np.full(3, 100.0), contents=np.zeros((3, 0)), budgets=np.zeros(0))
     start = torch.tensor([[50.0, 30.0, 20.0]], dtype=torch.float64)
-    moved = apply_action(start, torch.tensor([[1.0, 0.0, -1.0]], dtype=torch.float64), caps, 0.5)
+    moved = apply_action(start, torch.tensor([[1.0, 0.0, -1.0]], dtype=torch.float64), free, 0.5)
     expected = np.array([50 * np.exp(0.5), 30.0, 20 * np.exp(-0.5)])
     np.testing.assert_allclose(moved[0].numpy(), 100 * expected / expected.sum())
 

@@ -60,11 +60,15 @@ def test_a_seed_fixes_the_result(result: GAResult) -> None:
 
 def test_one_at_a_time_evaluation_scores_the_same_formulas(result: GAResult) -> None:
     # Batched and row-by-row matrix products differ in the last bit, which can tip a
-    # later selection, so the runs are compared on the first generation only.
+    # later selection, so the runs are compared on the first generation only, and their
+    # totals to within that last bit.
     settings = {"population_size": 40, "generations": 0, "seed": 5}
     batched = optimise_with_ga(BRIEF, GAConfig(**settings))  # type: ignore[arg-type]
     single = optimise_with_ga(BRIEF, GAConfig(**settings, batch_evaluation=False))  # type: ignore[arg-type]
-    assert single == batched
+    assert single.best == batched.best
+    assert [p.formula for p in single.front] == [p.formula for p in batched.front]
+    for one, many in zip(single.front, batched.front, strict=True):
+        assert one.total == pytest.approx(many.total, abs=1e-12)
 
 
 def test_bad_settings_are_named() -> None:

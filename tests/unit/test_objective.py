@@ -12,6 +12,8 @@ from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, score
 from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
 from schemas import Brief, Concentration, Family, Material, Role
+from schemas.brief import Product
+from tests.fixtures.regulation import limited
 
 
 def material(
@@ -31,9 +33,11 @@ def material(
 # "lemon", "fresh" are citrus descriptors and "cedar", "dry" woody ones, so the odour
 # vectors are pure: A is all citrus, B all woody; C is 0.6 + 0.2 floral, 0.2 gourmand.
 A = material("a", Family.CITRUS, ("lemon", "fresh"), Role.TOP, strength=2.0, cost_per_kg=10.0)
-B = material("b", Family.WOODY, ("cedar", "dry"), Role.BASE, cost_per_kg=50.0, ifra_limit_pct=10.0)
+B = material("b", Family.WOODY, ("cedar", "dry"), Role.BASE, cost_per_kg=50.0)
 C = material("c", Family.FLORAL, ("jasmine", "sweet"), Role.HEART, cost_per_kg=30.0)
 CATALOG = Catalog((A, B, C))
+B_AT_10 = limited({"b": 10.0})
+"""B is a substance limited to 10% of the finished product in every category."""
 HALF_HALF = {"a": 50.0, "b": 50.0}
 
 
@@ -64,19 +68,30 @@ def test_pyramid_is_one_minus_the_role_distance_over_200() -> None:
 
 
 def test_ifra_within_the_limit_costs_nothing() -> None:
-    # B at 50% of an EdP (18% concentrate) is 9% of the product, under its 10% limit
-    parts = score(HALF_HALF, brief(), CATALOG)
+    # B at 50% of an EdP (15% concentrate) is 7.5% of the product, under 0.9 x 10%
+    parts = score(HALF_HALF, brief(), CATALOG, B_AT_10)
     assert parts.ifra == 1.0
     assert parts.total == pytest.approx(sum(WEIGHTS[k] * getattr(parts, k) for k in WEIGHTS))
 
 
 def test_ifra_breach_is_a_hard_penalty_plus_the_relative_excess() -> None:
-    # In a parfum (25%) B at 50% is 12.5% of the product: excess (12.5 - 10) / 10 = 0.25
-    parts = score(HALF_HALF, brief(concentration=Concentration.PARFUM), CATALOG)
-    assert parts.ifra == pytest.approx(math.exp(-0.25))
+    # With no margin, B at 50% of a parfum (20% concentrate) is 10%: on the limit;
+    # at 60% it is 12%: excess (12 - 10) / 10 = 0.2
+    no_margin = brief(concentration=Concentration.PARFUM, ifra_safety_margin=1.0)
+    assert score(HALF_HALF, no_margin, CATALOG, B_AT_10).ifra == 1.0
+    parts = score({"a": 40.0, "b": 60.0}, no_margin, CATALOG, B_AT_10)
+    assert parts.ifra == pytest.approx(math.exp(-0.2))
     weighted = sum(WEIGHTS[k] * getattr(parts, k) for k in WEIGHTS)
-    assert parts.total == pytest.approx(weighted - HARD_PENALTY - 0.25)
-    assert parts.total < 0 < score(HALF_HALF, brief(), CATALOG).total
+    assert parts.total == pytest.approx(weighted - HARD_PENALTY - 0.2)
+    assert parts.total < 0 < score(HALF_HALF, brief(), CATALOG, B_AT_10).total
+
+
+def test_the_safety_margin_moves_the_line() -> None:
+    # the parfum's 10% of B sits on the limit: a breach of 0.9 x 10% by (10 - 9) / 9
+    parts = score(HALF_HALF, brief(concentration=Concentration.PARFUM), CATALOG, B_AT_10)
+    assert parts.ifra == pytest.approx(math.exp(-1 / 9))
+    loose = brief(concentration=Concentration.PARFUM, ifra_safety_margin=1.0)
+    assert score(HALF_HALF, loose, CATALOG, B_AT_10).ifra == 1.0
 
 
 def test_cost_is_one_within_budget_and_falls_as_the_squared_ratio_above() -> None:
@@ -176,6 +191,7 @@ def problems(draw: st.DrawFn) -> tuple[Brief, list[Material], np.ndarray]:
         excluded_families=tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))),
         excluded_notes=tuple(excluded_notes),
         concentration=draw(st.sampled_from(list(Concentration))),
+        product=draw(st.sampled_from(list(Product))),
         budget_per_kg=draw(st.none() | st.floats(5.0, 300.0)),
         max_materials=draw(st.integers(2, 12)),
     )

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.objective.constants import DILUTION_PERCENT
 from fragrance_ai.objective.scalar import is_excluded
 from fragrance_ai.optimiser import (
     BudgetTooLowError,
@@ -19,10 +18,12 @@ from fragrance_ai.optimiser import (
     optimise,
     select_candidates,
 )
-from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
-from fragrance_ai.optimiser.search import project
+from fragrance_ai.optimiser.projection import HardLimits, project_to_limits
+from fragrance_ai.regulation import load_regulation
 from schemas import Brief, Concentration, Family, Material, Role
+from schemas.brief import Product
+from tests.fixtures.regulation import limited
 
 CATALOG = load_catalog()
 NOTES = sorted(DESCRIPTOR_FAMILY)
@@ -47,6 +48,7 @@ def briefs(draw: st.DrawFn) -> Brief:
         excluded_families=tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))),
         excluded_notes=tuple(excluded_notes),
         concentration=draw(st.sampled_from(list(Concentration))),
+        product=draw(st.sampled_from(list(Product))),
         budget_per_kg=draw(st.none() | st.floats(10.0, 150.0)),
         max_materials=draw(st.integers(2, 14)),
     )
@@ -65,12 +67,9 @@ def test_every_formula_keeps_the_hard_constraints(brief: Brief) -> None:
     formula = result.formula
     assert abs(sum(line.percent for line in formula.lines) - 100.0) <= 0.01
     assert len(formula.lines) <= brief.max_materials
-    dilution = DILUTION_PERCENT[brief.concentration]
     for line in formula.lines:
-        material = CATALOG.get(line.material_id)
-        assert not is_excluded(material, brief)
-        if material.ifra_limit_pct is not None:
-            assert line.percent * dilution / 100.0 <= material.ifra_limit_pct
+        assert not is_excluded(CATALOG.get(line.material_id), brief)
+    assert_within_margin_by_substance(formula, brief)
     assert formula.ifra_compliant
     if brief.budget_per_kg is not None:
         assert formula.cost_per_kg_concentrate <= brief.budget_per_kg
@@ -99,13 +98,10 @@ def test_the_optimum_beats_random_formulas_on_the_same_candidates() -> None:
     )
     result = optimise(brief)
     candidates = [CATALOG.get(i) for i in result.candidates]
-    upper = upper_bounds(brief, candidates)
+    problem = ScoringProblem.compile(brief, candidates)
     rng = np.random.default_rng(7)
-    random = [
-        project(100.0 * rng.dirichlet(np.ones(len(candidates))), np.zeros(len(upper)), upper)
-        for _ in range(1000)
-    ]
-    best_random = ScoringProblem.compile(brief, candidates).score_batch(np.array(random)).total
+    random = HardLimits.of(problem).project(100.0 * rng.dirichlet(np.ones(len(candidates)), 1000))
+    best_random = problem.score_batch(random).total
     assert result.objective >= best_random.max()
 
 
@@ -127,7 +123,22 @@ def test_candidates_honour_the_brief() -> None:
 # --- briefs that cannot be met, on a catalog small enough to work out by hand ------
 
 
-def material(id_: str, family: Family, role: Role, cost: float, limit: float | None) -> Material:
+def assert_within_margin_by_substance(formula: object, brief: Brief) -> None:
+    """Every IFRA standard of the brief's category, summed over every material holding
+    its substances, within the safety margin (rounding to 4 decimals aside)."""
+    from schemas.formula import Formula
+
+    assert isinstance(formula, Formula)
+    materials = [CATALOG.get(line.material_id) for line in formula.lines]
+    limits = load_regulation().compile(brief, materials)
+    shares = np.array([line.percent / 100.0 for line in formula.lines])
+    amounts = limits.amounts(shares)[0]
+    assert (amounts <= limits.allowed * (1 + 1e-6) + 1e-9).all(), dict(
+        zip([s.id for s in limits.standards], amounts, strict=True)
+    )
+
+
+def material(id_: str, family: Family, role: Role, cost: float) -> Material:
     descriptors = {Family.CITRUS: ("lemon", "fresh"), Family.WOODY: ("cedar", "dry")}[family]
     return Material(
         id=id_,
@@ -137,29 +148,32 @@ def material(id_: str, family: Family, role: Role, cost: float, limit: float | N
         role=role,
         substantivity_h=10.0,
         strength=3.0,
-        ifra_limit_pct=limit,
         cost_per_kg=cost,
         natural=False,
         confidence="estimate",
     )
 
 
-# In an EdP (18% concentrate) the 0.9% limit caps cheap_citrus at 5% of the concentrate,
-# so the cheapest compliant formula is 5% at $5 and 95% at $20: $19.25 per kg.
+# In an EdP (15% concentrate) with no safety margin the 0.75% limit caps cheap_citrus at
+# 5% of the concentrate (less 0.1% for rounding), so the cheapest compliant formula is 5%
+# at $5 and 95% at $20: $19.25 per kg.
 SMALL = Catalog(
     (
-        material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0, 0.9),
-        material("cedar", Family.WOODY, Role.BASE, 20.0, None),
-        material("dear_citrus", Family.CITRUS, Role.TOP, 40.0, None),
+        material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0),
+        material("cedar", Family.WOODY, Role.BASE, 20.0),
+        material("dear_citrus", Family.CITRUS, Role.TOP, 40.0),
     )
 )
+CHEAP_CITRUS_LIMITED = limited({"cheap_citrus": 0.75})
 
 
 def test_an_unreachable_budget_says_what_the_cheapest_formula_costs() -> None:
-    brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=10.0)
-    assert cheapest_cost_per_kg(brief, SMALL) == pytest.approx(19.25, abs=1e-3)
+    brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=10.0, ifra_safety_margin=1.0)
+    assert cheapest_cost_per_kg(brief, SMALL, CHEAP_CITRUS_LIMITED) == pytest.approx(
+        19.25, abs=1e-3
+    )
     with pytest.raises(BudgetTooLowError) as caught:
-        optimise(brief, SMALL)
+        optimise(brief, SMALL, CHEAP_CITRUS_LIMITED)
     assert str(caught.value) == (
         "no compliant formula costs under $10.00/kg: "
         "the cheapest meeting the brief's constraints costs $19.25/kg"
@@ -168,7 +182,7 @@ def test_an_unreachable_budget_says_what_the_cheapest_formula_costs() -> None:
 
 def test_a_reachable_budget_is_met() -> None:
     brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=20.0)
-    result = optimise(brief, SMALL)
+    result = optimise(brief, SMALL, CHEAP_CITRUS_LIMITED)
     assert result.formula.cost_per_kg_concentrate <= 20.0
     assert result.formula.ifra_compliant
 
@@ -196,7 +210,31 @@ def test_a_wanted_material_ruled_out_by_its_family_is_a_contradiction() -> None:
 
 
 def test_ifra_limits_that_cannot_fill_a_formula_are_refused() -> None:
-    only_restricted = Catalog((material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0, 0.9),))
+    only_restricted = Catalog((material("cheap_citrus", Family.CITRUS, Role.TOP, 5.0),))
     brief = Brief(family_weights={Family.CITRUS: 1.0})
     with pytest.raises(FormulationError, match="IFRA"):
-        optimise(brief, only_restricted)
+        optimise(brief, only_restricted, CHEAP_CITRUS_LIMITED)
+
+
+# --- the projection every optimiser repairs with -------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 50.0), min_size=6, max_size=6).filter(lambda xs: sum(xs) > 0),
+    st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+)
+def test_projection_meets_the_caps_and_every_shared_budget(
+    start: list[float], held: list[float]
+) -> None:
+    # two standards: the first held by the first three materials in the drawn amounts,
+    # the second by materials 2 and 3 wholly; materials 4-6 hold nothing and can fill
+    contents = np.zeros((6, 2))
+    contents[:3, 0] = held[:3]
+    contents[2:4, 1] = 1.0
+    budgets = np.array([5.0, 12.0])
+    caps = np.array([100.0, 40.0, 100.0, 100.0, 30.0, 100.0])
+    projected = project_to_limits(np.array(start), caps, contents, budgets)
+    assert projected.sum() == pytest.approx(100.0)
+    assert (projected <= caps + 1e-9).all() and (projected >= 0).all()
+    assert (projected @ contents <= budgets * (1 + 1e-6)).all()

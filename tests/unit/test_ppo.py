@@ -12,6 +12,15 @@ from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig, Rollout, compute_gae
 from fragrance_ai.training.problem import DEFAULT_BRIEF, compile_problem
 from fragrance_ai.training.trainer import PPOTrainer
+from schemas import Brief, Family
+
+FLORAL_MUSK = Brief(
+    family_weights={Family.FLORAL: 0.5, Family.MUSK: 0.3, Family.WOODY: 0.2},
+    budget_per_kg=60.0,
+    max_materials=8,
+)
+"""A brief whose equal-shares start leaves room to learn (0.89 against 0.95 for the
+citrus-woody default), so that improvement is measurable in a few iterations."""
 
 
 def small_config(**overrides: object) -> PPOConfig:
@@ -57,7 +66,7 @@ def equal_shares_objective(problem: ScoringProblem) -> float:
 
 
 def test_ppo_improves_the_objective_on_a_fixed_seed() -> None:
-    problem = compile_problem(DEFAULT_BRIEF, 8)
+    problem = compile_problem(FLORAL_MUSK, 8)
     trainer = PPOTrainer(small_config(), lambda _rng: [problem])
     [(untrained, _)] = Policy(trainer.agent, trainer.config).best_percents([problem])
     returns = [trainer.run_iteration().mean_return for _ in range(10)]
@@ -76,8 +85,8 @@ def test_runs_with_the_same_seed_are_identical() -> None:
 
 
 def test_optimise_returns_the_best_formula_visited() -> None:
-    result = optimise_with_ppo(DEFAULT_BRIEF, small_config())
-    assert result.objective > equal_shares_objective(compile_problem(DEFAULT_BRIEF, 8)) + 0.02
+    result = optimise_with_ppo(FLORAL_MUSK, small_config())
+    assert result.objective > equal_shares_objective(compile_problem(FLORAL_MUSK, 8)) + 0.02
     assert result.formula.score.total == pytest.approx(result.objective, abs=1e-3)
     assert result.formula.ifra_compliant
     assert result.stopped_by in ("budget", "plateau")

@@ -1,0 +1,41 @@
+"""The product a brief's fragrance goes into ("a shower gel", "for candles"), read from
+the keywords of the product table; a fine fragrance when none is named."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from fragrance_ai.regulation import load_regulation
+from schemas.brief import Product
+
+
+@dataclass(frozen=True)
+class ProductReading:
+    product: Product
+    evidence: str
+
+
+def _spaced(phrase: str) -> str:
+    return re.sub(r"[\s-]+", " ", phrase.strip().lower())
+
+
+@cache
+def _keywords() -> tuple[re.Pattern[str], dict[str, Product]]:
+    by_phrase: dict[str, Product] = {}
+    for use in load_regulation().products.values():
+        if use.product_id.startswith(Product.FINE_FRAGRANCE.value):
+            continue  # fine fragrance is the default; its concentrations are the lexicon's
+        for keyword in use.keywords:
+            by_phrase.setdefault(_spaced(keyword), Product(use.product_id))
+    longest_first = sorted(by_phrase, key=len, reverse=True)  # "shower gel" before "gel"
+    alternatives = "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in longest_first)
+    return re.compile(rf"\b({alternatives})(e?s)?\b"), by_phrase
+
+
+def find_product(folded: str, text: str) -> ProductReading | None:
+    """The first product named in the folded text, with its words as written."""
+    pattern, by_phrase = _keywords()
+    found = pattern.search(folded)
+    if found is None:
+        return None
+    return ProductReading(by_phrase[_spaced(found.group(1))], text[found.start() : found.end()])

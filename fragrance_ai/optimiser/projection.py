@@ -1,0 +1,125 @@
+"""Bringing any percentages back inside the hard constraints: sum to 100, each material
+within its cap, and every IFRA standard within its budget by substance. The GA's
+repair, PPO's dynamics and the reference's last step all use these two functions."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+from scipy.optimize import linprog
+
+from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.optimiser.errors import FormulationError
+from fragrance_ai.regulation import SubstanceLimits
+
+TRACE = 1e-12
+"""Floor under sums before dividing by them."""
+
+
+def project_to_caps(percents: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum 100 with no entry above its cap: entries at or over their cap
+    are pinned there and the others share the rest in proportion, until none is over."""
+    p = np.where(caps > 0, np.clip(percents, 0.0, None), 0.0)
+    empty = p.sum(axis=-1, keepdims=True) <= 0
+    p = np.where(empty & (caps > 0), 1.0, p)  # a row of zeros shares its 100% evenly
+    p = 100.0 * p / p.sum(axis=-1, keepdims=True)
+    for _ in range(p.shape[-1]):
+        if not (p > caps).any():
+            break
+        pinned = p >= caps
+        room = 100.0 - np.where(pinned, caps, 0.0).sum(axis=-1, keepdims=True)
+        free = np.where(pinned, 0.0, p)
+        # where nothing unpinned holds any share yet, the room is shared evenly
+        starved = free.sum(axis=-1, keepdims=True) <= 0
+        free = np.where(starved & ~pinned & (caps > 0), 1.0, free)
+        share = free.sum(axis=-1, keepdims=True)
+        p = np.where(pinned, caps, free * room / np.where(share > 0, share, 1.0))
+    return p
+
+
+def project_to_limits(
+    percents: np.ndarray, caps: np.ndarray, contents: np.ndarray, budgets: np.ndarray
+) -> np.ndarray:
+    """`project_to_caps`, then, while some row puts a standard j over its budget (in % of
+    the concentrate, `percents @ contents <= budgets`), every material holding it is
+    scaled down by budget_j / usage_j and pinned there, and the rest is shared again."""
+    p = np.atleast_2d(percents)
+    caps_now = np.broadcast_to(caps, p.shape).copy()
+    contents = np.broadcast_to(contents, (len(p), *contents.shape[-2:]))
+    held = contents > 0
+    for _ in range(p.shape[-1] + contents.shape[-1] + 1):
+        p = project_to_caps(p, caps_now)
+        usage = np.einsum("nk,nkj->nj", p, contents)
+        over = usage > budgets * (1.0 + 1e-9)
+        if not over.any():
+            break
+        ratio = np.where(over, budgets / np.maximum(usage, TRACE), 1.0)
+        scale = np.where(held, ratio[:, None, :], 1.0).min(axis=-1, initial=1.0)
+        caps_now = np.where(scale < 1.0, np.minimum(caps_now, p * scale), caps_now)
+    return p.reshape(np.shape(percents))
+
+
+def check_fillable(limits: SubstanceLimits, caps: np.ndarray, names: list[str]) -> None:
+    """Raise FormulationError, naming the standards in the way, when no mix of these
+    materials within their caps and the substance budgets reaches 100%."""
+    budgets = limits.concentrate_budgets()
+    finite = np.isfinite(budgets)
+    reach = linprog(
+        -np.ones(len(caps)),
+        A_ub=limits.contents[:, finite].T if finite.any() else None,
+        b_ub=budgets[finite] if finite.any() else None,
+        bounds=list(zip(np.zeros(len(caps)), caps, strict=True)),
+        method="highs",
+    )
+    if reach.status == 0 and -reach.fun >= 100.0 - 1e-6:
+        return
+    blocking = sorted({s.name for s in limits.standards})
+    raise FormulationError(
+        f"the candidates ({', '.join(names)}) cannot reach 100% within the IFRA limits of "
+        f"category {limits.category}"
+        + (f" (on {', '.join(blocking)})" if blocking else "")
+        + " and the brief's exclusions"
+    )
+
+
+@dataclass(frozen=True)
+class HardLimits:
+    """A problem's hard constraints in % of the concentrate, for one row or a stack."""
+
+    caps: np.ndarray
+    """(K,) or (N, K): most per material; 0 when excluded or prohibited."""
+    contents: np.ndarray
+    """(K, J) or (N, K, J): fraction of each material that counts against standard j."""
+    budgets: np.ndarray
+    """(J,) or (N, J): most % of the concentrate standard j's substances may make up."""
+
+    @classmethod
+    def of(cls, problem: ScoringProblem) -> Self:
+        """Raises FormulationError when the candidates cannot fill 100% within them."""
+        limits = problem.regulation
+        caps = np.where(problem.excluded_mask, 0.0, limits.percent_caps())
+        check_fillable(limits, caps, [m.id for m in problem.materials])
+        return cls(caps=caps, contents=limits.contents, budgets=limits.concentrate_budgets())
+
+    @classmethod
+    def stack(cls, rows: Sequence[Self], repeat: int) -> Self:
+        """Each row's limits `repeat` times, standards padded to the widest row."""
+        width = max(r.budgets.shape[-1] for r in rows)
+
+        def padded(r: Self) -> tuple[np.ndarray, np.ndarray]:
+            extra = width - r.budgets.shape[-1]
+            return (
+                np.pad(r.contents, ((0, 0), (0, extra))),
+                np.pad(r.budgets, (0, extra), constant_values=np.inf),
+            )
+
+        contents, budgets = zip(*(padded(r) for r in rows), strict=True)
+        return cls(
+            caps=np.repeat(np.stack([r.caps for r in rows]), repeat, 0),
+            contents=np.repeat(np.stack(contents), repeat, 0),
+            budgets=np.repeat(np.stack(budgets), repeat, 0),
+        )
+
+    def project(self, percents: np.ndarray) -> np.ndarray:
+        return project_to_limits(percents, self.caps, self.contents, self.budgets)
