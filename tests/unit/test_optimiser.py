@@ -20,10 +20,9 @@ from fragrance_ai.optimiser import (
 )
 from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
 from fragrance_ai.optimiser.projection import HardLimits, project_to_limits
-from fragrance_ai.regulation import load_regulation
 from schemas import Brief, Concentration, Family, Material, Role
 from schemas.brief import Product
-from tests.fixtures.regulation import limited
+from tests.fixtures.regulation import assert_compliant_within_margin, limited
 
 CATALOG = load_catalog()
 NOTES = sorted(DESCRIPTOR_FAMILY)
@@ -69,7 +68,7 @@ def test_every_formula_keeps_the_hard_constraints(brief: Brief) -> None:
     assert len(formula.lines) <= brief.max_materials
     for line in formula.lines:
         assert not is_excluded(CATALOG.get(line.material_id), brief)
-    assert_within_margin_by_substance(formula, brief)
+    assert_compliant_within_margin(formula, brief)
     assert formula.ifra_compliant
     if brief.budget_per_kg is not None:
         assert formula.cost_per_kg_concentrate <= brief.budget_per_kg
@@ -121,21 +120,6 @@ def test_candidates_honour_the_brief() -> None:
 
 
 # --- briefs that cannot be met, on a catalog small enough to work out by hand ------
-
-
-def assert_within_margin_by_substance(formula: object, brief: Brief) -> None:
-    """Every IFRA standard of the brief's category, summed over every material holding
-    its substances, within the safety margin (rounding to 4 decimals aside)."""
-    from schemas.formula import Formula
-
-    assert isinstance(formula, Formula)
-    materials = [CATALOG.get(line.material_id) for line in formula.lines]
-    limits = load_regulation().compile(brief, materials)
-    shares = np.array([line.percent / 100.0 for line in formula.lines])
-    amounts = limits.amounts(shares)[0]
-    assert (amounts <= limits.allowed * (1 + 1e-6) + 1e-9).all(), dict(
-        zip([s.id for s in limits.standards], amounts, strict=True)
-    )
 
 
 def material(id_: str, family: Family, role: Role, cost: float) -> Material:
