@@ -14,13 +14,15 @@ from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.regulation import SubstanceLimits
 
 TRACE = 1e-12
-"""Floor under sums before dividing by them."""
+"""Shares below this (in %) count as none: dividing by a sum of subnormal shares loses
+the precision the rows must keep to sum 100."""
 
 
 def project_to_caps(percents: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """Rows scaled to sum 100 with no entry above its cap: entries at or over their cap
     are pinned there and the others share the rest in proportion, until none is over."""
     p = np.where(caps > 0, np.clip(percents, 0.0, None), 0.0)
+    p = np.where(p > TRACE, p, 0.0)
     empty = p.sum(axis=-1, keepdims=True) <= 0
     p = np.where(empty & (caps > 0), 1.0, p)  # a row of zeros shares its 100% evenly
     p = 100.0 * p / p.sum(axis=-1, keepdims=True)
@@ -31,7 +33,7 @@ def project_to_caps(percents: np.ndarray, caps: np.ndarray) -> np.ndarray:
         room = 100.0 - np.where(pinned, caps, 0.0).sum(axis=-1, keepdims=True)
         free = np.where(pinned, 0.0, p)
         # where nothing unpinned holds any share yet, the room is shared evenly
-        starved = free.sum(axis=-1, keepdims=True) <= 0
+        starved = free.sum(axis=-1, keepdims=True) <= TRACE
         free = np.where(starved & ~pinned & (caps > 0), 1.0, free)
         share = free.sum(axis=-1, keepdims=True)
         p = np.where(pinned, caps, free * room / np.where(share > 0, share, 1.0))
