@@ -79,7 +79,8 @@ VALIDATORS: list[Validator] = [
     Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)
-        for key in ("training.lease_ttl_s", "training.sweep_s", "training.drain_s")
+        for key in ("training.lease_ttl_s", "training.sweep_s", "training.drain_s",
+                    "shutdown.step_s", "shutdown.grace_s")
     ],
     Validator("kafka.producer.acks", must_exist=True, is_in=["all", 0, 1, -1]),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),

@@ -48,15 +48,17 @@ def run_api(args: argparse.Namespace) -> int:
     settings = configured()
     if args.port is not None:
         settings.set("api.port", args.port)
-    return run_program(lambda: run_until_signalled(lambda stop: serve_api(settings, stop)))
+    grace_s = float(settings.shutdown.grace_s)
+    return run_program(lambda: run_until_signalled(lambda stop: serve_api(settings, stop), grace_s))
 
 
 def run_worker(args: argparse.Namespace) -> int:
     from fragrance_ai.programs.worker import run_worker as worker
 
     settings = configured()
+    grace_s = float(settings.shutdown.grace_s)
     return run_program(
-        lambda: run_until_signalled(lambda stop: worker(settings, (args.role,), stop))
+        lambda: run_until_signalled(lambda stop: worker(settings, (args.role,), stop), grace_s)
     )
 
 
@@ -66,7 +68,8 @@ def run_dev(args: argparse.Namespace) -> int:
     settings = configured()
     if args.port is not None:
         settings.set("api.port", args.port)
-    return run_program(lambda: run_until_signalled(lambda stop: dev(settings, stop)))
+    grace_s = float(settings.shutdown.grace_s)
+    return run_program(lambda: run_until_signalled(lambda stop: dev(settings, stop), grace_s))
 
 
 def run_migrate(args: argparse.Namespace) -> int:

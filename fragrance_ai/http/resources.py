@@ -14,6 +14,7 @@ from fragrance_ai.http.readiness import Check
 from fragrance_ai.jobs.feed import JobEventFeed
 from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.relay import OutboxRelay
+from fragrance_ai.programs.stopping import close_kafka_clients
 from fragrance_ai.store import JobStore, OutboxMessage, migrate, open_pool
 from handlers import events
 
@@ -79,7 +80,7 @@ async def kafka(app: web.Application) -> AsyncIterator[None]:
     relay.start()
     yield
     await relay.stop()
-    await broker.stop()
+    await close_kafka_clients(broker, settings, "API")
 
 
 async def streams(app: web.Application) -> AsyncIterator[None]:

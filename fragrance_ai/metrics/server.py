@@ -15,6 +15,7 @@ from fragrance_ai.http.readiness import Readiness
 from fragrance_ai.http.views import health, ready
 from fragrance_ai.metrics.exposition import metrics_view
 from fragrance_ai.programs.lifecycle import StartupError
+from fragrance_ai.programs.ports import in_use
 
 
 def metrics_app(readiness: Readiness) -> web.Application:
@@ -36,7 +37,7 @@ async def start_site(runner: web.AppRunner, host: str, port: int, purpose: str) 
     try:
         await site.start()
     except OSError as exc:
-        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        reason = in_use(host, port) if exc.errno == errno.EADDRINUSE else exc.strerror
         raise StartupError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from None
     return site
 

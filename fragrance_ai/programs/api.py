@@ -10,6 +10,7 @@ from fragrance_ai.http.app import init_app
 from fragrance_ai.metrics.server import start_site
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.lifecycle import StartupError
+from fragrance_ai.programs.stopping import bounded
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,11 @@ async def serve_api(
 ) -> None:
     require_endpoints(settings)
     metrics_settings(settings)
-    runner = web.AppRunner(init_app(settings), access_log_class=web.AccessLogger)
+    step_s = float(settings.shutdown.step_s)
+    # Requests in flight get step_s; then the resources close, the Kafka clients last.
+    runner = web.AppRunner(
+        init_app(settings), access_log_class=web.AccessLogger, shutdown_timeout=step_s
+    )
     await runner.setup()
     try:
         await start_site(runner, settings.api.host, int(settings.api.port), "the API")
@@ -44,4 +49,5 @@ async def serve_api(
             listening.set()
         await stop.wait()
     finally:
-        await runner.cleanup()
+        within_s = float(settings.kafka.consumer.graceful_timeout_s) + 3 * step_s
+        await bounded(runner.cleanup(), "closing the API's server and resources", within_s)

@@ -4,6 +4,12 @@ With no broker or database configured, it starts Tansu (memory only) and Postgre
 (data kept in the user's data folder); configured URLs are used as they are. The
 embedded broker keeps nothing across restarts while the database does, so jobs a
 previous run left unfinished are driven again.
+
+Both embedded parts run in sessions of their own, so a terminal's Ctrl-C reaches this
+process alone, and it stops everything in order: the API and the workers stop consuming
+and close their Kafka clients, then the broker stops, then the database. Every step is
+bounded (`shutdown.step_s`, the whole `shutdown.grace_s`); a second Ctrl-C ends the
+embedded parts at once and exits.
 """
 
 import asyncio
@@ -16,28 +22,60 @@ from brokers.topics import create_topics, topic_catalogue
 from fragrance_ai.embedded.broker import EmbeddedBroker
 from fragrance_ai.embedded.postgres import EmbeddedPostgres, default_data_dir
 from fragrance_ai.jobs.recovery import redrive_unfinished
+from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.api import serve_api
+from fragrance_ai.programs.ports import require_free
+from fragrance_ai.programs.stopping import at_forced_exit, bounded, unless_stopped
 from fragrance_ai.programs.worker import run_worker
 from fragrance_ai.store import JobStore, migrate, open_pool
 
 log = structlog.get_logger(__name__)
+DEV_ROLES = ("llm", "rl", "training")
 
 
 async def start_embedded_parts(settings: Dynaconf, stack: AsyncExitStack) -> bool:
-    """Start what is not configured; True when the broker is a fresh embedded one."""
-    fresh_broker = not settings.kafka.bootstrap_servers
-    if fresh_broker:
-        broker = EmbeddedBroker()
-        await stack.enter_async_context(broker)
-        settings.set("kafka.bootstrap_servers", broker.bootstrap_servers)
-        log.info("embedded broker started", bootstrap_servers=broker.bootstrap_servers)
+    """Start what is not configured, the database first so that the stack stops the broker
+    before it. True when the broker is a fresh embedded one."""
+    step_s = float(settings.shutdown.step_s)
     if not settings.database.url:
         postgres = EmbeddedPostgres(default_data_dir())
         await asyncio.to_thread(postgres.start)
-        stack.push_async_callback(asyncio.to_thread, postgres.stop)
+        stack.enter_context(at_forced_exit(postgres.kill))
+        stack.push_async_callback(stop_database, postgres, step_s)
         settings.set("database.url", postgres.url)
         log.info("embedded database started", data_dir=str(default_data_dir()))
+    fresh_broker = not settings.kafka.bootstrap_servers
+    if fresh_broker:
+        broker = EmbeddedBroker()
+        await broker.start()
+        stack.enter_context(at_forced_exit(broker.kill))
+        stack.push_async_callback(stop_broker, broker, step_s)
+        settings.set("kafka.bootstrap_servers", broker.bootstrap_servers)
+        log.info("embedded broker started", bootstrap_servers=broker.bootstrap_servers)
     return fresh_broker
+
+
+async def stop_broker(broker: EmbeddedBroker, step_s: float) -> None:
+    if not broker.is_running():
+        log.warning("the embedded broker had already exited", pid=broker.pid)
+    # stop() ends it with SIGKILL after step_s: the bound only names a step that hangs.
+    await bounded(
+        asyncio.to_thread(broker.stop, step_s), "stopping the embedded broker", 2 * step_s
+    )
+
+
+async def stop_database(postgres: EmbeddedPostgres, step_s: float) -> None:
+    # stop() escalates to SIGKILL by itself; the bound only names a step that hangs.
+    await bounded(
+        asyncio.to_thread(postgres.stop, step_s), "stopping the embedded database", 4 * step_s
+    )
+
+
+def require_free_ports(settings: Dynaconf) -> None:
+    """Before anything starts: a port a killed run still holds is named with its holder."""
+    metrics = metrics_settings(settings)
+    require_free(settings.api.host, int(settings.api.port), "the API")
+    require_free(metrics.host, metrics.port_for(DEV_ROLES[0]), "worker metrics")
 
 
 async def prepare(settings: Dynaconf, redrive: bool) -> None:
@@ -63,12 +101,31 @@ def banner(settings: Dynaconf) -> str:
 
 
 async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
+    require_free_ports(settings)
     async with AsyncExitStack() as stack:
         fresh_broker = await start_embedded_parts(settings, stack)
         await prepare(settings, redrive=fresh_broker)
-        listening = asyncio.Event()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(run_worker(settings, ("llm", "rl", "training"), stop))
-            group.create_task(serve_api(settings, stop, listening))
-            await listening.wait()
+        if stop.is_set():
+            return
+        programs = asyncio.create_task(serve(settings, stop))
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({programs, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if programs.done():
+            programs.result()
+            return
+        # What the broker and the database need is kept back from the grace.
+        shutdown = settings.shutdown
+        within_s = max(float(shutdown.grace_s) - 6 * float(shutdown.step_s), float(shutdown.step_s))
+        await bounded(programs, "stopping the API and the workers", within_s)
+
+
+async def serve(settings: Dynaconf, stop: asyncio.Event) -> None:
+    """The API and the workers of every role, until `stop`."""
+    listening = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(run_worker(settings, DEV_ROLES, stop))
+        group.create_task(serve_api(settings, stop, listening))
+        await unless_stopped(listening.wait(), stop)
+        if listening.is_set():
             print(banner(settings), flush=True)

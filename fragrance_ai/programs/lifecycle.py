@@ -2,7 +2,6 @@
 
 import asyncio
 import errno
-import signal
 from collections.abc import Awaitable, Callable
 
 from aiokafka.errors import KafkaConnectionError
@@ -14,6 +13,7 @@ from fragrance_ai.llm.errors import (
     ModelsMissingError,
     QuantizationUnavailableError,
 )
+from fragrance_ai.programs.stopping import Stopping
 from fragrance_ai.store import DatabaseUnavailableError, MigrationError
 
 Program = Callable[[asyncio.Event], Awaitable[None]]
@@ -46,13 +46,14 @@ def explain(exc: BaseException) -> str | None:
     return None
 
 
-async def run_until_signalled(program: Program) -> None:
+async def run_until_signalled(program: Program, grace_s: float) -> None:
+    """Run `program` until it returns; SIGINT or SIGTERM asks it to stop, a second signal
+    or `grace_s` past the first ends the process (see `stopping`)."""
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await program(stop)
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+    stopping = Stopping(asyncio.get_running_loop(), stop, grace_s)
+    # Left installed when the program returns: a Ctrl-C while the interpreter winds down
+    # still forces the exit.
+    stopping.install()
+    await program(stop)
+    if stopping.requested:
+        stopping.stopped()

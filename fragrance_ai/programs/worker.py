@@ -18,6 +18,7 @@ from fragrance_ai.metrics.queue_size import QueueSizeMonitor
 from fragrance_ai.metrics.server import MetricsServer
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.lifecycle import StartupError
+from fragrance_ai.programs.stopping import bounded, close_kafka_clients, unless_stopped
 from fragrance_ai.programs.worker_resources import worker_resources
 from handlers import llm, rl, training
 
@@ -73,13 +74,16 @@ async def run_worker(settings: Dynaconf, roles: tuple[str, ...], stop: asyncio.E
             runner = resources.runner
             if resources.store is not None:
                 readiness.add("database", database_check(resources.store))
-            await broker.start()
-            if runner is not None:
-                runner.start()
-            log.info("worker consuming", roles=list(roles), metrics_port=server.port)
             try:
-                await stop.wait()
+                # Joining the consumer groups takes seconds; a stop meanwhile cuts it short.
+                if await unless_stopped(broker.start(), stop):
+                    if runner is not None:
+                        runner.start()
+                    log.info("worker consuming", roles=list(roles), metrics_port=server.port)
+                    await stop.wait()
             finally:
                 if runner is not None:
-                    await runner.shutdown(float(settings.training.drain_s))
-                await broker.stop()
+                    drain_s = float(settings.training.drain_s)
+                    within_s = drain_s + float(settings.shutdown.step_s)
+                    await bounded(runner.shutdown(drain_s), "draining the training runs", within_s)
+                await close_kafka_clients(broker, settings, "worker")
