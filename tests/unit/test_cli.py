@@ -40,6 +40,8 @@ def test_formulate_prints_brief_pyramid_cost_ifra_and_score(
         ("x" * 5000, "limit"),
         ("a citrus cologne with lots of hedione but no hedione", "hedione"),
         ("a rich amber oriental for winter, under $1/kg", "cheapest"),
+        ("xyzzy plugh frobnicate", "names no family or note"),
+        ("please write me a poem about the sea", "asks for a poem, not a scent"),
     ],
 )
 def test_a_brief_that_cannot_be_met_prints_one_line_and_exits_2(
