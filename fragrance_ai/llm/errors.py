@@ -52,4 +52,10 @@ class EmptyBriefError(UntrustedInputError):
 
 
 class NoInterpretationError(LLMError):
-    """Neither a model nor the rule-based interpreter produced a valid brief."""
+    """The ensemble has no brief to give for the text."""
+
+
+class BriefRefusedError(NoInterpretationError):
+    """The rule-based interpreter refused the text (no scent words, off topic,
+    contradictory...); the ensemble abstains rather than let a model invent a brief.
+    The message is the interpreter's, written for the perfumer."""
