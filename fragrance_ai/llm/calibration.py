@@ -17,6 +17,7 @@ from fragrance_ai.llm.ensemble import (
     FAMILIES,
     LIST_FIELDS,
     Reading,
+    agreement,
     combine,
     named,
 )
@@ -63,15 +64,9 @@ def calibrate(cases: Sequence[LabelledReading], model: str, family_floor: float)
             by_model = set(named(model_brief, field, family_floor))
             right = expected_items(case.expected, field)
             for item in by_rules | by_model:
-                case_name = (
-                    "confirms"
-                    if item in by_rules & by_model
-                    else "adds"
-                    if item in by_model
-                    else "omits"
-                )
-                counts[case_name][0] += item in right
-                counts[case_name][1] += 1
+                seen = counts[agreement(item in by_rules, item in by_model)]
+                seen[0] += item in right
+                seen[1] += 1
         evidence[field] = FieldEvidence(**{k: _log_odds(r, n) for k, (r, n) in counts.items()})
     return evidence
 

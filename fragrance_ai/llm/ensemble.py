@@ -52,20 +52,24 @@ def named(brief: Brief, field: str, family_floor: float) -> tuple[Hashable, ...]
     return tuple(dict.fromkeys(value)) if field in LIST_FIELDS else (value,)
 
 
+def agreement(by_rules: bool, by_model: bool) -> str:
+    """Which of a model's FieldEvidence applies to a candidate named as given."""
+    if by_model:
+        return "confirms" if by_rules else "adds"
+    return "omits"
+
+
 def evidence_for(
     item: Hashable, rule_items: Sequence[Hashable], opinions: Sequence[tuple[FieldEvidence, Any]]
 ) -> float | None:
-    """Mean log-odds that `item` is right over the models with an opinion; None if none."""
+    """Mean log-odds that `item` is right over the models with an opinion (those that
+    name it, and, for an item the rules name, those that leave it out); None if none."""
     by_rules = item in rule_items
-    logits = []
-    for evidence, model_items in opinions:
-        by_model = item in model_items
-        if by_rules and by_model:
-            logits.append(evidence.confirms)
-        elif by_model:
-            logits.append(evidence.adds)
-        elif by_rules:
-            logits.append(evidence.omits)
+    logits = [
+        getattr(evidence, agreement(by_rules, item in model_items))
+        for evidence, model_items in opinions
+        if by_rules or item in model_items
+    ]
     return fmean(logits) if logits else None
 
 
