@@ -143,6 +143,10 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="print fitted evidence")
     args = parser.parse_args()
 
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    labelled = hashlib.sha256(DATA.read_bytes()).hexdigest()
     cases = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
     cases = cases[: args.limit]
     texts = [c["text"] for c in cases]
@@ -172,29 +176,33 @@ def main() -> None:
     _print_table(rows, len(cases), seconds)
     if args.out:
         replies = [[o.model_dump(mode="json") for o in outs] for outs in outcomes]
-        args.out.write_text(json.dumps({"rows": rows, "replies": replies}, indent=1))
+        provenance = {
+            "command": f"bench/llm_eval.py --env {args.env} --out {args.out.name}",
+            "commit": commit,
+            "labelled_set": f"{DATA.name} sha256 {labelled}",
+        }
+        args.out.write_text(
+            json.dumps({"provenance": provenance, "rows": rows, "replies": replies}, indent=1)
+        )
     if args.calibrate:
-        print(_as_settings(fit([r for r in readings if r is not None]), args, len(cases)))
+        calibration = fit([r for r in readings if r is not None])
+        source = f"replies of {args.replies}" if args.replies else "live replies"
+        provenance_line = (
+            f"bench/llm_eval.py --env {args.env} --calibrate at {commit}, {source}, "
+            f"{DATA.name} sha256 {labelled[:12]}..., {len(cases)} briefs"
+        )
+        print(_as_settings(calibration, args.env, provenance_line))
 
 
-def _as_settings(calibration: Calibration, args: argparse.Namespace, n: int) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    labelled = hashlib.sha256(DATA.read_bytes()).hexdigest()[:12]
-    source = f"replies from {args.replies.name}" if args.replies else "live replies"
-    provenance = (
-        f"bench/llm_eval.py --env {args.env} --calibrate at {commit}, {source}, "
-        f"{DATA.name} sha256 {labelled}..., {n} briefs"
-    )
-    lines = [f"[{args.env}.llm_ensemble]", f"family_floor = {calibration.family_floor}"]
+def _as_settings(calibration: Calibration, env: str, provenance: str) -> str:
+    lines = [f"[{env}.llm_ensemble]", f"family_floor = {calibration.family_floor}"]
     for model, evidence in calibration.evidence.items():
         lines += [
             "",
-            f"[{args.env}.llm_ensemble.models.{model}]",
+            f"[{env}.llm_ensemble.models.{model}]",
             f'calibrated_by = "{provenance}"',
             "",
-            f"[{args.env}.llm_ensemble.models.{model}.evidence]",
+            f"[{env}.llm_ensemble.models.{model}.evidence]",
         ]
         lines += [
             f"{field} = {{ confirms = {e.confirms}, adds = {e.adds}, omits = {e.omits} }}"
