@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from schemas.brief import Brief
 
@@ -26,6 +26,8 @@ class Quantization(StrEnum):
 class Backend(StrEnum):
     TRANSFORMERS = "transformers"
     ONNX = "onnx"
+    OPENAI = "openai"
+    """An OpenAI-compatible inference server at `base_url` (vLLM, TGI, llama.cpp's server)."""
 
 
 class FieldEvidence(BaseModel):
@@ -75,6 +77,23 @@ class ModelSpec(BaseModel):
         description="Hold each reply to the brief's JSON schema while it is generated "
         "(llguidance); off, replies are only validated afterwards",
     )
+    base_url: str | None = Field(
+        default=None,
+        description="Backend 'openai': the server's API root; `source` is the served model name",
+        examples=["http://vllm-qwen:8000/v1"],
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="Backend 'openai': bearer token, from .secrets.toml or env"
+    )
+    max_concurrency: int = Field(
+        default=16, ge=1, description="Backend 'openai': requests in flight from one worker"
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="Backend 'openai': retries of a connection error or 429/5xx reply",
+    )
     evidence: dict[str, FieldEvidence] = Field(
         default_factory=dict,
         description="Per Brief field, the model's calibrated evidence (bench/llm_eval.py "
@@ -84,6 +103,12 @@ class ModelSpec(BaseModel):
         default=None,
         description="Which bench command, commit and labelled set produced `evidence`",
     )
+
+    @model_validator(mode="after")
+    def _served_models_have_a_url(self) -> Self:
+        if self.backend is Backend.OPENAI and not self.base_url:
+            raise ValueError(f"model {self.name!r}: backend 'openai' needs a base_url")
+        return self
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:

@@ -39,6 +39,10 @@ class UnsupportedBackendOptionError(LLMError):
     """The configured backend cannot honour an option of the model's spec."""
 
 
+class ModelUnavailableError(LLMError):
+    """A served model's server refused or could not be reached, retries included."""
+
+
 class UntrustedInputError(LLMError):
     """The brief text cannot be given to a model as it is."""
 

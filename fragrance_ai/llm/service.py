@@ -3,12 +3,14 @@
 import asyncio
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from fragrance_ai.llm.attempt import attempt_brief
-from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.config import EnsembleConfig, ModelSpec
 from fragrance_ai.llm.ensemble import Reading, combine
 from fragrance_ai.llm.errors import BriefRefusedError
+from fragrance_ai.llm.generation import Generation
+from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.results import EnsembleResult, ModelOutcome
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from schemas.brief import Brief
@@ -16,13 +18,23 @@ from schemas.brief import Brief
 RuleBased = Callable[[str], Brief]
 
 
+class Generator(Protocol):
+    """What answers a model's prompts: a BatchingGenerator, or a ServedModel."""
+
+    async def generate(self, prompt: Prompt) -> Generation: ...
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Member:
     """An enabled model as the service uses it."""
 
     spec: ModelSpec
-    batcher: BatchingGenerator
-    tokenizer: object
+    batcher: Generator
+    tokenizer: object | None
+    """None for a served model: only the character bound applies here, the server
+    checks the rest."""
 
 
 class LLMEnsemble:
