@@ -132,21 +132,11 @@ def _cross_validated(readings: list[LabelledReading | None], folds: int = 5) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default="development")
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--out", type=Path, default=None, help="also write rows and replies as JSON"
-    )
-    parser.add_argument("--replies", type=Path, default=None, help="replies of an earlier --out")
-    parser.add_argument("--calibrate", action="store_true", help="print fitted evidence")
-    args = parser.parse_args()
-
+    args = _arguments()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    labelled = hashlib.sha256(DATA.read_bytes()).hexdigest()
+    labelled = f"{DATA.name} sha256 {hashlib.sha256(DATA.read_bytes()).hexdigest()}"
     cases = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
     cases = cases[: args.limit]
     texts = [c["text"] for c in cases]
@@ -161,9 +151,51 @@ def main() -> None:
         LabelledReading(want, rule, {o.model: o.brief for o in outs}) if rule else None
         for want, rule, outs in zip(expected, rule_briefs, outcomes, strict=True)
     ]
+    rows = _score(config, expected, rule_briefs, outcomes, _cross_validated(readings))
+    _print_table(rows, len(cases), seconds)
+    if args.out:
+        replies = [[o.model_dump(mode="json") for o in outs] for outs in outcomes]
+        provenance = {
+            "command": f"bench/llm_eval.py --env {args.env} --out {args.out.name}",
+            "commit": commit,
+            "labelled_set": labelled,
+        }
+        args.out.write_text(
+            json.dumps({"provenance": provenance, "rows": rows, "replies": replies}, indent=1)
+        )
+    if args.calibrate:
+        source = f"replies of {args.replies}" if args.replies else "live replies"
+        provenance_line = (
+            f"bench/llm_eval.py --env {args.env} --calibrate at {commit}, {source}, "
+            f"{labelled[:40]}..., {len(cases)} briefs"
+        )
+        calibration = fit([r for r in readings if r is not None])
+        print(_as_settings(calibration, args.env, provenance_line))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="development")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write rows and replies as JSON"
+    )
+    parser.add_argument("--replies", type=Path, default=None, help="replies of an earlier --out")
+    parser.add_argument("--calibrate", action="store_true", help="print fitted evidence")
+    return parser.parse_args()
+
+
+def _score(
+    config: EnsembleConfig,
+    expected: list[Brief],
+    rule_briefs: list[Brief | None],
+    outcomes: list[tuple[ModelOutcome, ...]],
+    cross_validated: list[Brief | None],
+) -> dict[str, dict[str, float]]:
+    """One row per source: the rules, each enabled model, the ensemble, its CV estimate."""
     models = [m.name for m in config.enabled_models]
     cards = {name: Scorecard() for name in ["rule_based", *models, "ensemble", "ensemble_cv"]}
-    cross_validated = _cross_validated(readings)
     for want, rule, outs, cv in zip(expected, rule_briefs, outcomes, cross_validated, strict=True):
         cards["rule_based"].add(rule, want)
         briefs = {o.model: o.brief for o in outs}
@@ -172,26 +204,7 @@ def main() -> None:
         combined = combine_outcomes(config, outs, rule).brief if rule else None
         cards["ensemble"].add(combined, want)
         cards["ensemble_cv"].add(cv, want)
-    rows = {name: card.row() for name, card in cards.items()}
-    _print_table(rows, len(cases), seconds)
-    if args.out:
-        replies = [[o.model_dump(mode="json") for o in outs] for outs in outcomes]
-        provenance = {
-            "command": f"bench/llm_eval.py --env {args.env} --out {args.out.name}",
-            "commit": commit,
-            "labelled_set": f"{DATA.name} sha256 {labelled}",
-        }
-        args.out.write_text(
-            json.dumps({"provenance": provenance, "rows": rows, "replies": replies}, indent=1)
-        )
-    if args.calibrate:
-        calibration = fit([r for r in readings if r is not None])
-        source = f"replies of {args.replies}" if args.replies else "live replies"
-        provenance_line = (
-            f"bench/llm_eval.py --env {args.env} --calibrate at {commit}, {source}, "
-            f"{DATA.name} sha256 {labelled[:12]}..., {len(cases)} briefs"
-        )
-        print(_as_settings(calibration, args.env, provenance_line))
+    return {name: card.row() for name, card in cards.items()}
 
 
 def _as_settings(calibration: Calibration, env: str, provenance: str) -> str:
