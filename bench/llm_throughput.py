@@ -6,7 +6,7 @@
 
 At each level, `concurrency` labelled briefs are interpreted at once through
 LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to
-the schema, one repair when a reply fails validation, the rule-based voter. Each level
+the schema, one repair when a reply fails validation, the rule-based reading. Each level
 runs with batching (max batch = concurrency) and one at a time (max batch = 1), and the
 ratio is printed beside; `--repair-attempts 0` measures first replies alone, `--dtype
 float32` the model in float32 (the development profile runs SmolLM2 in bfloat16). The two

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate, lag, programs
+from fragrance_ai.cli import formulate, interpret, lag, programs
 from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
+from fragrance_ai.llm.errors import LLMError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate, programs, lag)
+SUBCOMMANDS = (formulate, interpret, programs, lag)
 
 USAGE_ERROR = 2
 
@@ -31,12 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; a brief that cannot be met prints one line to stderr and
-    returns 2."""
+    """Run one subcommand; a brief that cannot be read or met, or a model that cannot be
+    loaded, prints one line to stderr and returns 2."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (BriefError, FormulationError, SettingsError) as error:
+    except (BriefError, FormulationError, SettingsError, LLMError) as error:
         print(f"fragrance-ai: {error}", file=sys.stderr)
     except ValidationError as error:
         first = error.errors()[0]

@@ -8,6 +8,7 @@ from fragrance_ai.interpreter.errors import (
     ContradictoryBriefError,
     EmptyBriefError,
     MaterialCountError,
+    OffTopicBriefError,
     UnknownMaterialError,
     VagueBriefError,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "ContradictoryBriefError",
     "EmptyBriefError",
     "MaterialCountError",
+    "OffTopicBriefError",
     "UnknownMaterialError",
     "VagueBriefError",
     "interpret",

@@ -56,6 +56,17 @@ class VagueBriefError(BriefError):
         )
 
 
+class OffTopicBriefError(BriefError):
+    """The text asks for something other than a scent (a poem, a story, some code)."""
+
+    def __init__(self, asked_for: str) -> None:
+        self.asked_for = asked_for
+        super().__init__(
+            f"the text asks for a {asked_for}, not a scent: describe the perfume to make, "
+            "e.g. 'a fresh citrus summer scent for men, woody base, under $40/kg'",
+        )
+
+
 class BudgetError(BriefError):
     """A budget was given but cannot be used (unknown unit, zero or less)."""
 

@@ -25,6 +25,7 @@ from fragrance_ai.interpreter.negation import mark_negation
 from fragrance_ai.interpreter.product import find_product
 from fragrance_ai.interpreter.terms import build_lexicon, find_terms, mark_structure
 from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
+from fragrance_ai.interpreter.topic import check_on_topic
 from schemas.brief import Brief, Product
 from schemas.interpretation import Interpretation
 
@@ -74,6 +75,7 @@ def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None,
     counts = find_max_materials(folded, text)
     masked = mask(folded, [r.span for r in budgets] + [r.span for r in counts])
     tokens = tokenize(masked)
+    check_on_topic(tokens)
     matches = find_terms(tokens, build_lexicon(DESCRIPTOR_FAMILY, material_aliases(catalog)))
     mark_structure(tokens, matches)
     unexplained = mark_negation(tokens, matches)
@@ -94,7 +96,8 @@ def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None,
 
 def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
     """Read a perfumer's brief. Raises a BriefError subclass whose message says what
-    was wrong: empty or too long, contradictory, an unknown material, too vague."""
+    was wrong: empty or too long, off topic, contradictory, an unknown material, too
+    vague (no scent words at all)."""
     text = _check_text(text)
     catalog = catalog if catalog is not None else load_catalog()
     draft, budget, max_materials, product = _read(text, catalog)

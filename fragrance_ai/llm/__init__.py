@@ -7,43 +7,47 @@ so processes that only need the errors, settings or results (the API) stay light
 from typing import Any
 
 from fragrance_ai.llm.cache_key import cache_key, normalise_for_cache
-from fragrance_ai.llm.config import EnsembleConfig, ModelSpec, parse_ensemble_config
-from fragrance_ai.llm.ensemble import combine_votes
+from fragrance_ai.llm.config import EnsembleConfig, FieldEvidence, ModelSpec, parse_ensemble_config
+from fragrance_ai.llm.ensemble import combine
 from fragrance_ai.llm.errors import (
     BackendNotInstalledError,
+    BriefRefusedError,
     BriefTooLongError,
     EmptyBriefError,
     LLMError,
     ModelNotFoundError,
     ModelsMissingError,
+    ModelUnavailableError,
     NoInterpretationError,
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
     UntrustedInputError,
 )
-from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome, Vote
+from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome
 
 __all__ = [
     "BackendNotInstalledError",
+    "BriefRefusedError",
     "BriefTooLongError",
     "EmptyBriefError",
     "EnsembleConfig",
     "EnsembleResult",
     "FieldDecision",
+    "FieldEvidence",
     "LLMEnsemble",
     "LLMError",
     "ModelNotFoundError",
     "ModelOutcome",
     "ModelSpec",
+    "ModelUnavailableError",
     "ModelsMissingError",
     "NoInterpretationError",
     "QuantizationUnavailableError",
     "UnsupportedBackendOptionError",
     "UntrustedInputError",
-    "Vote",
     "cache_key",
+    "combine",
     "combine_outcomes",
-    "combine_votes",
     "normalise_for_cache",
     "parse_ensemble_config",
 ]

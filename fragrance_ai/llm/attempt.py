@@ -3,6 +3,7 @@
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from fragrance_ai.llm.errors import ModelUnavailableError
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, repair_prompt
@@ -19,13 +20,16 @@ async def attempt_brief(
     note_words: Collection[str],
     repair_attempts: int = 1,
 ) -> ModelOutcome:
-    """Never raises for a bad reply or a timeout: the outcome records it as invalid."""
+    """Never raises for a bad reply, a timeout or an unavailable server: the outcome
+    records it as invalid."""
     started = time.perf_counter()
     prompt = brief_prompt(text, material_ids, note_words)
     try:
         first = await ask(prompt)
     except TimeoutError:
         return _failed(model, "", started, 0, "generation timed out")
+    except ModelUnavailableError as error:
+        return _failed(model, "", started, 0, str(error))
     parsed = parse_reply(first.text, material_ids, note_words)
     repair_text: str | None = None
     tokens = first.tokens
@@ -34,6 +38,8 @@ async def attempt_brief(
             repair = await ask(repair_prompt(prompt, first.text, parsed.error or ""))
         except TimeoutError:
             return _failed(model, first.text, started, tokens, "repair generation timed out")
+        except ModelUnavailableError as error:
+            return _failed(model, first.text, started, tokens, str(error))
         repair_text, tokens = repair.text, tokens + repair.tokens
         parsed = parse_reply(repair.text, material_ids, note_words)
     return ModelOutcome(

@@ -30,7 +30,7 @@ def cache_key(
         ),
         "combination": config.model_dump(
             mode="json",
-            include={"rule_based_weight", "agreement_threshold", "family_floor", "repair_attempts"},
+            include={"family_floor", "repair_attempts"},
         ),
         "parameters": dict(parameters or {}),
     }

@@ -4,7 +4,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from schemas.brief import Brief
 
 
 class SourceType(StrEnum):
@@ -24,6 +26,20 @@ class Quantization(StrEnum):
 class Backend(StrEnum):
     TRANSFORMERS = "transformers"
     ONNX = "onnx"
+    OPENAI = "openai"
+    """An OpenAI-compatible inference server at `base_url` (vLLM, TGI, llama.cpp's server)."""
+
+
+class FieldEvidence(BaseModel):
+    """How far a model's reading of one Brief field can be trusted, measured against the
+    labelled briefs relative to the rule-based reading, as log-odds that an item (a note,
+    a family, a season...) is right. 0 is a coin toss; positive, more often right."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    confirms: float = Field(description="When the model and the rule-based reading both name it")
+    adds: float = Field(description="When the model names it and the rule-based reading does not")
+    omits: float = Field(description="When the rule-based reading names it and the model does not")
 
 
 class ModelSpec(BaseModel):
@@ -61,7 +77,45 @@ class ModelSpec(BaseModel):
         description="Hold each reply to the brief's JSON schema while it is generated "
         "(llguidance); off, replies are only validated afterwards",
     )
-    weight: float = Field(default=1.0, gt=0, description="Vote weight in the ensemble")
+    base_url: str | None = Field(
+        default=None,
+        description="Backend 'openai': the server's API root; `source` is the served model name",
+        examples=["http://vllm-qwen:8000/v1"],
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="Backend 'openai': bearer token, from .secrets.toml or env"
+    )
+    max_concurrency: int = Field(
+        default=16, ge=1, description="Backend 'openai': requests in flight from one worker"
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="Backend 'openai': retries of a connection error or 429/5xx reply",
+    )
+    evidence: dict[str, FieldEvidence] = Field(
+        default_factory=dict,
+        description="Per Brief field, the model's calibrated evidence (bench/llm_eval.py "
+        "--calibrate); a field without it is left to the rule-based reading",
+    )
+    calibrated_by: str | None = Field(
+        default=None,
+        description="Which bench command, commit and labelled set produced `evidence`",
+    )
+
+    @model_validator(mode="after")
+    def _served_models_have_a_url(self) -> Self:
+        if self.backend is Backend.OPENAI and not self.base_url:
+            raise ValueError(f"model {self.name!r}: backend 'openai' needs a base_url")
+        return self
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> Self:
+        unknown = sorted(set(self.evidence) - set(Brief.model_fields))
+        if unknown:
+            raise ValueError(f"evidence names fields a Brief does not have: {', '.join(unknown)}")
+        return self
 
 
 class EnsembleConfig(BaseModel):
@@ -70,17 +124,12 @@ class EnsembleConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     models: tuple[ModelSpec, ...] = Field(description="Every configured model, enabled or not")
-    rule_based_weight: float = Field(
-        default=0.5, ge=0, description="Vote weight of the rule-based interpreter"
-    )
-    agreement_threshold: float = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="Share of vote weight an item of a list field needs to be kept",
-    )
     family_floor: float = Field(
-        default=0.05, ge=0, lt=1, description="Combined family weights below this are dropped"
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="A source names a family when it has at least this share of its profile "
+        "(calibrated with the models' evidence)",
     )
     max_input_tokens: int = Field(
         default=256, ge=8, description="Token budget of a brief, checked before inference"

@@ -1,20 +1,30 @@
-"""Combine valid briefs from several sources, field by field, into one brief.
+"""Combine the rule-based brief with model briefs, field by field, on measured evidence.
 
-Pure functions over fixed inputs: categorical fields by weighted vote, family weights
-by weighted mean of normalised profiles, list fields by an agreement threshold.
+The rule-based reading is the anchor: the ensemble only answers a brief the rules could
+read. Every value any source proposes for a field (a note, a family, a season) is a
+candidate; each calibrated model gives its log-odds that the candidate is right, chosen
+by whether it and the rules both name it, only it does, or only the rules do
+(`FieldEvidence`). A candidate's evidence is the mean over those models. List fields keep
+the candidates with positive evidence; single-valued fields take the best-supported one.
+A candidate no calibrated model has an opinion on stands or falls with the rules.
 """
 
-from collections.abc import Hashable, Sequence
-from typing import Any
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any, cast
 
-from fragrance_ai.llm.errors import NoInterpretationError
+from fragrance_ai.llm.config import FieldEvidence
 from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
-from fragrance_ai.llm.results import FieldDecision, Vote
+from fragrance_ai.llm.results import RULE_BASED, FieldDecision
 from schemas.brief import Brief
 from schemas.material import Family
 
 CATEGORICAL_FIELDS = ("concentration", "season", "gender", "budget_per_kg", "max_materials")
+FAMILIES = "family_weights"
 LIST_FIELDS = (
+    FAMILIES,
     "wanted_notes",
     "wanted_materials",
     "excluded_materials",
@@ -24,97 +34,154 @@ LIST_FIELDS = (
 _OPPOSITES = (NOTE_FIELDS, MATERIAL_FIELDS)
 
 
-def combine_votes(
-    votes: Sequence[Vote], agreement_threshold: float, family_floor: float
+@dataclass(frozen=True)
+class Reading:
+    """A model's valid brief and the evidence its calibration earned it, per field."""
+
+    source: str
+    brief: Brief
+    evidence: Mapping[str, FieldEvidence]
+
+
+def named(brief: Brief, field: str, family_floor: float) -> tuple[Hashable, ...]:
+    """What a brief names in a field, in its own order: a single-valued field names its
+    value (None included); a family counts once it has `family_floor` of the profile."""
+    if field == FAMILIES:
+        return tuple(f for f, share in brief.target_profile().items() if share >= family_floor)
+    value = getattr(brief, field)
+    return tuple(dict.fromkeys(value)) if field in LIST_FIELDS else (value,)
+
+
+def agreement(by_rules: bool, by_model: bool) -> str:
+    """Which of a model's FieldEvidence applies to a candidate named as given."""
+    if by_model:
+        return "confirms" if by_rules else "adds"
+    return "omits"
+
+
+def evidence_for(
+    item: Hashable, rule_items: Sequence[Hashable], opinions: Sequence[tuple[FieldEvidence, Any]]
+) -> float | None:
+    """Mean log-odds that `item` is right over the models with an opinion (those that
+    name it, and, for an item the rules name, those that leave it out); None if none."""
+    by_rules = item in rule_items
+    logits = [
+        getattr(evidence, agreement(by_rules, item in model_items))
+        for evidence, model_items in opinions
+        if by_rules or item in model_items
+    ]
+    return fmean(logits) if logits else None
+
+
+def combine(
+    rule_brief: Brief, readings: Sequence[Reading], family_floor: float
 ) -> tuple[Brief, dict[str, FieldDecision]]:
     """The combined brief and, per field, its confidence and deciding sources."""
-    if not votes:
-        raise NoInterpretationError("no source produced a valid brief to combine")
-    total = sum(v.weight for v in votes)
-    values: dict[str, Any] = {}
-    decisions: dict[str, FieldDecision] = {}
-    shares: dict[str, dict[Hashable, float]] = {}
-    for field in CATEGORICAL_FIELDS:
-        values[field], decisions[field] = weighted_vote(votes, field, total)
-    for field in LIST_FIELDS:
-        values[field], shares[field], decisions[field] = agreed_items(
-            votes, field, total, agreement_threshold
-        )
-    values["family_weights"], decisions["family_weights"] = mean_families(
-        votes, total, family_floor
-    )
-    _settle_contradictions(values, shares)
+    # A field the ensemble does not combine keeps the rules' value.
+    values: dict[str, Any] = dict(rule_brief)
+    decisions = {f: FieldDecision(confidence=None, decided_by=(RULE_BASED,)) for f in values}
+    scores: dict[str, dict[Hashable, float]] = {}
+    for field in (*CATEGORICAL_FIELDS, *LIST_FIELDS):
+        proposals = {RULE_BASED: named(rule_brief, field, family_floor)}
+        opinions = []
+        for reading in readings:
+            if field in reading.evidence:
+                proposals[reading.source] = named(reading.brief, field, family_floor)
+                opinions.append((reading.evidence[field], proposals[reading.source]))
+        candidates = list(dict.fromkeys(i for items in proposals.values() for i in items))
+        score = {c: evidence_for(c, proposals[RULE_BASED], opinions) for c in candidates}
+        if field in CATEGORICAL_FIELDS:
+            chosen = _best(score, proposals[RULE_BASED][0])
+            kept: tuple[Hashable, ...] = (chosen,)
+            values[field] = chosen
+        else:
+            kept = tuple(c for c in candidates if _keeps(score[c], c in proposals[RULE_BASED]))
+            values[field] = kept
+        scores[field] = {c: s for c, s in score.items() if s is not None}
+        decisions[field] = _decision(score, kept, proposals)
+    values[FAMILIES] = _profile(values[FAMILIES], rule_brief, readings, family_floor)
+    _settle_contradictions(values, scores, rule_brief)
     return Brief.model_validate(values), decisions
 
 
-def weighted_vote(votes: Sequence[Vote], field: str, total: float) -> tuple[Any, FieldDecision]:
-    """The value with most weight behind it; ties go to the value proposed first."""
-    tally: dict[Hashable, float] = {}
-    for vote in votes:
-        value = getattr(vote.brief, field)
-        tally[value] = tally.get(value, 0.0) + vote.weight
-    winner = max(tally, key=lambda value: tally[value])  # max keeps the first of equals
-    deciders = tuple(v.source for v in votes if getattr(v.brief, field) == winner)
-    return winner, FieldDecision(confidence=tally[winner] / total, decided_by=deciders)
+def _best(score: Mapping[Hashable, float | None], rule_value: Hashable) -> Hashable:
+    supported = {c: s for c, s in score.items() if s is not None}
+    if not supported:
+        return rule_value
+    return max(supported, key=lambda c: supported[c])  # candidates start with the rules' value
 
 
-def agreed_items(
-    votes: Sequence[Vote], field: str, total: float, threshold: float
-) -> tuple[tuple[Any, ...], dict[Hashable, float], FieldDecision]:
-    """Items named by at least `threshold` of the vote weight, in first-proposed order."""
-    shares: dict[Hashable, float] = {}
-    for vote in votes:
-        for item in dict.fromkeys(getattr(vote.brief, field)):
-            shares[item] = shares.get(item, 0.0) + vote.weight / total
-    kept = tuple(item for item, share in shares.items() if share >= threshold - 1e-9)
-    agreement = [s if item in kept else 1.0 - s for item, s in shares.items()]
-    confidence = sum(agreement) / len(agreement) if agreement else 1.0
-    deciders = tuple(v.source for v in votes if set(getattr(v.brief, field)) == set(kept))
-    return kept, shares, FieldDecision(confidence=_unit(confidence), decided_by=deciders)
+def _keeps(score: float | None, by_rules: bool) -> bool:
+    # Evidence of exactly zero (a case never seen in calibration) leaves it to the rules.
+    return by_rules if score is None or score == 0 else score > 0
 
 
-def mean_families(
-    votes: Sequence[Vote], total: float, floor: float
-) -> tuple[dict[Family, float], FieldDecision]:
-    """Weighted mean of each source's normalised profile, small shares dropped."""
-    profiles = [(v, v.brief.target_profile()) for v in votes]
-    mean: dict[Family, float] = {}
-    for vote, profile in profiles:
-        for family, share in profile.items():
-            mean[family] = mean.get(family, 0.0) + share * vote.weight / total
-    kept = {f: w for f, w in mean.items() if w >= floor} or {max(mean, key=mean.__getitem__): 1.0}
-    scale = sum(kept.values())
-    combined = {f: round(w / scale, 4) for f, w in kept.items()}
-    distance = sum(v.weight * _total_variation(p, combined) for v, p in profiles) / total
-    deciders = tuple(v.source for v in votes)
-    return combined, FieldDecision(confidence=_unit(1.0 - distance), decided_by=deciders)
+def _decision(
+    score: Mapping[Hashable, float | None],
+    kept: tuple[Hashable, ...],
+    proposals: Mapping[str, tuple[Hashable, ...]],
+) -> FieldDecision:
+    """Who named what was kept (or, when nothing was, who proposed nothing), and the mean
+    probability that each candidate was rightly kept or dropped."""
+    deciders = tuple(
+        source
+        for source, items in proposals.items()
+        if (set(items) & set(kept)) or (not kept and not items)
+    )
+    right = [
+        _probability(s) if c in kept else 1.0 - _probability(s)
+        for c, s in score.items()
+        if s is not None
+    ]
+    return FieldDecision(confidence=fmean(right) if right else None, decided_by=deciders)
 
 
-def _total_variation(a: dict[Family, float], b: dict[Family, float]) -> float:
-    return 0.5 * sum(abs(a.get(f, 0.0) - b.get(f, 0.0)) for f in set(a) | set(b))
+def _probability(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def _profile(
+    kept: tuple[Hashable, ...], rule_brief: Brief, readings: Sequence[Reading], floor: float
+) -> dict[Family, float]:
+    """Each kept family's mean share over the sources that name it, normalised; the rules'
+    leading family when nothing was kept."""
+    profiles = [rule_brief.target_profile()] + [
+        r.brief.target_profile() for r in readings if FAMILIES in r.evidence
+    ]
+    shares: dict[Family, float] = {}
+    for family in cast(tuple[Family, ...], kept):
+        named_by = [p[family] for p in profiles if p.get(family, 0.0) >= floor]
+        shares[family] = fmean(named_by)
+    if not shares:
+        rules = profiles[0]
+        return {max(rules, key=rules.__getitem__): 1.0}
+    total = sum(shares.values())
+    return {family: round(share / total, 4) for family, share in shares.items()}
 
 
 def _settle_contradictions(
-    values: dict[str, Any], shares: dict[str, dict[Hashable, float]]
+    values: dict[str, Any], scores: Mapping[str, Mapping[Hashable, float]], rule_brief: Brief
 ) -> None:
-    """Make the combined fields consistent: an item both wanted and excluded keeps the side
-    with more weight (exclusion on a tie); an excluded family leaves the profile unless
-    that would empty it, in which case the exclusion goes."""
+    """An item both wanted and excluded keeps the side the rules read (they read negation
+    word by word: "nothing sweet" is never a wish for sweetness), else the side with more
+    evidence, exclusion on a tie; an excluded family leaves the profile unless that would
+    empty it, in which case the exclusion goes."""
     for wanted_field, excluded_field in _OPPOSITES:
         wanted, excluded = values[wanted_field], values[excluded_field]
         for item in set(wanted) & set(excluded):
-            if shares[wanted_field][item] > shares[excluded_field][item]:
+            rules_want = item in getattr(rule_brief, wanted_field)
+            rules_exclude = item in getattr(rule_brief, excluded_field)
+            wanted_score = scores[wanted_field].get(item, 0.0)
+            if rules_want or (
+                not rules_exclude and wanted_score > scores[excluded_field].get(item, 0.0)
+            ):
                 excluded = tuple(x for x in excluded if x != item)
             else:
                 wanted = tuple(x for x in wanted if x != item)
         values[wanted_field], values[excluded_field] = wanted, excluded
-    families = values["family_weights"]
+    families = values[FAMILIES]
     remaining = {f: w for f, w in families.items() if f not in values["excluded_families"]}
     if remaining:
-        values["family_weights"] = remaining
+        values[FAMILIES] = remaining
     else:
         values["excluded_families"] = ()
-
-
-def _unit(x: float) -> float:
-    return min(1.0, max(0.0, x))

@@ -39,6 +39,10 @@ class UnsupportedBackendOptionError(LLMError):
     """The configured backend cannot honour an option of the model's spec."""
 
 
+class ModelUnavailableError(LLMError):
+    """A served model's server refused or could not be reached, retries included."""
+
+
 class UntrustedInputError(LLMError):
     """The brief text cannot be given to a model as it is."""
 
@@ -52,4 +56,10 @@ class EmptyBriefError(UntrustedInputError):
 
 
 class NoInterpretationError(LLMError):
-    """Neither a model nor the rule-based interpreter produced a valid brief."""
+    """The ensemble has no brief to give for the text."""
+
+
+class BriefRefusedError(NoInterpretationError):
+    """The rule-based interpreter refused the text (no scent words, off topic,
+    contradictory...); the ensemble abstains rather than let a model invent a brief.
+    The message is the interpreter's, written for the perfumer."""

@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
 from fragrance_ai.llm.batching import BatchingGenerator
-from fragrance_ai.llm.config import EnsembleConfig, ModelSpec
+from fragrance_ai.llm.config import Backend, EnsembleConfig, ModelSpec
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import check_loadable, load_model
 from fragrance_ai.llm.prompt import shared_messages
+from fragrance_ai.llm.remote import ServedModel
 from fragrance_ai.llm.service import LLMEnsemble, Member, RuleBased
 from fragrance_ai.llm.sources import LocatedModel, locate_enabled
 from schemas.brief import Brief
@@ -37,16 +38,18 @@ def load_ensemble(config: EnsembleConfig, rule_based: RuleBased = rule_based_bri
     Raises ModelsMissingError naming every missing model and where it was looked for,
     and QuantizationUnavailableError / BackendNotInstalledError before loading anything.
     """
-    return assemble_ensemble(config, load_generators(config), rule_based)
+    return assemble_ensemble(config, load_generators(config), rule_based, served_models(config))
 
 
 def load_generators(config: EnsembleConfig) -> dict[str, TransformersGenerator]:
-    """Every enabled model loaded, its shared prefix cached, and warmed up."""
-    for spec in config.enabled_models:
+    """Every enabled model that runs in this process loaded, its shared prefix cached,
+    and warmed up."""
+    local = [spec for spec in config.enabled_models if spec.backend is not Backend.OPENAI]
+    for spec in local:
         check_loadable(spec)
-    located = locate_enabled(config.enabled_models, config.hf_home, config.model_dirs)
+    located = locate_enabled(local, config.hf_home, config.model_dirs)
     generators: dict[str, TransformersGenerator] = {}
-    for spec in config.enabled_models:
+    for spec in local:
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{spec.name}")
         ready = thread.submit(_ready, spec, located[spec.name], config.onnx_dir, thread)
         generators[spec.name] = ready.result()
@@ -63,12 +66,23 @@ def _ready(
     return generator
 
 
+def served_models(config: EnsembleConfig) -> dict[str, ServedModel]:
+    """A client for every enabled model on an inference server; nothing is loaded."""
+    return {
+        spec.name: ServedModel(spec, config.request_timeout_s)
+        for spec in config.enabled_models
+        if spec.backend is Backend.OPENAI
+    }
+
+
 def assemble_ensemble(
     config: EnsembleConfig,
     generators: Mapping[str, TransformersGenerator],
     rule_based: RuleBased = rule_based_brief,
+    served: Mapping[str, ServedModel] | None = None,
 ) -> LLMEnsemble:
-    """The service over loaded generators, each behind a batcher set by `config`."""
+    """The service over loaded generators, each behind a batcher set by `config`, and
+    over served models, which the server batches."""
     members = {
         name: Member(
             spec=generator.spec,
@@ -83,5 +97,7 @@ def assemble_ensemble(
         )
         for name, generator in generators.items()
     }
+    for name, model in (served or {}).items():
+        members[name] = Member(spec=model.spec, batcher=model, tokenizer=None)
     catalog_ids = [material.id for material in load_catalog()]
     return LLMEnsemble(config, members, rule_based, catalog_ids, DESCRIPTOR_FAMILY.keys())

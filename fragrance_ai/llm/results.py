@@ -29,18 +29,13 @@ class FieldDecision(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    confidence: float = Field(ge=0, le=1, description="Share of vote weight behind the value")
-    decided_by: tuple[str, ...] = Field(description="Sources whose answer the value follows")
-
-
-class Vote(BaseModel):
-    """A valid brief from one source, with that source's weight."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str = Field(description="Model name, or 'rule_based'")
-    weight: float = Field(gt=0, description="Vote weight")
-    brief: Brief = Field(description="The source's brief")
+    confidence: float | None = Field(
+        ge=0,
+        le=1,
+        description="Mean probability, from the calibrated evidence, that each value a "
+        "source proposed was rightly kept or dropped; None when no calibrated model spoke",
+    )
+    decided_by: tuple[str, ...] = Field(description="Sources that named what was kept")
 
 
 class EnsembleResult(BaseModel):
@@ -50,8 +45,5 @@ class EnsembleResult(BaseModel):
 
     brief: Brief = Field(description="The combined brief")
     outcomes: tuple[ModelOutcome, ...] = Field(description="Each enabled model's attempt")
-    rule_based_error: str | None = Field(
-        default=None, description="Why the rule-based interpreter gave no brief, if it did not"
-    )
     fields: dict[str, FieldDecision] = Field(description="Per Brief field: confidence, deciders")
     fallback_used: bool = Field(description="True when no model produced a valid brief")

@@ -28,13 +28,16 @@ def clean_brief_text(text: str) -> str:
     return cleaned
 
 
-def enforce_token_budget(text: str, tokenizer: Any, max_tokens: int) -> int:
-    """Return the brief's token count, or raise BriefTooLongError naming both numbers."""
+def enforce_token_budget(text: str, tokenizer: Any, max_tokens: int) -> int | None:
+    """Return the brief's token count, or raise BriefTooLongError naming both numbers.
+    Without a tokenizer (a served model) only the character bound is checked: None."""
     if len(text) > max_tokens * _MAX_CHARS_PER_TOKEN:
         raise BriefTooLongError(
             f"the brief is {len(text)} characters long, far over the budget of "
             f"{max_tokens} tokens; shorten it"
         )
+    if tokenizer is None:
+        return None
     count = len(tokenizer(text, add_special_tokens=False)["input_ids"])
     if count > max_tokens:
         raise BriefTooLongError(

@@ -3,17 +3,27 @@
 import asyncio
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from fragrance_ai.llm.attempt import attempt_brief
-from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.config import EnsembleConfig, ModelSpec
-from fragrance_ai.llm.ensemble import combine_votes
-from fragrance_ai.llm.errors import NoInterpretationError
-from fragrance_ai.llm.results import RULE_BASED, EnsembleResult, FieldDecision, ModelOutcome, Vote
+from fragrance_ai.llm.ensemble import Reading, combine
+from fragrance_ai.llm.errors import BriefRefusedError
+from fragrance_ai.llm.generation import Generation
+from fragrance_ai.llm.prompt import Prompt
+from fragrance_ai.llm.results import EnsembleResult, ModelOutcome
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from schemas.brief import Brief
 
 RuleBased = Callable[[str], Brief]
+
+
+class Generator(Protocol):
+    """What answers a model's prompts: a BatchingGenerator, or a ServedModel."""
+
+    async def generate(self, prompt: Prompt) -> Generation: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -21,8 +31,10 @@ class Member:
     """An enabled model as the service uses it."""
 
     spec: ModelSpec
-    batcher: BatchingGenerator
-    tokenizer: object
+    batcher: Generator
+    tokenizer: object | None
+    """None for a served model: only the character bound applies here, the server
+    checks the rest."""
 
 
 class LLMEnsemble:
@@ -50,9 +62,11 @@ class LLMEnsemble:
         return cleaned
 
     async def interpret(self, text: str) -> EnsembleResult:
-        """Raises UntrustedInputError for unusable text, NoInterpretationError when no
-        source at all produced a brief; a model's failure is recorded, never raised."""
+        """Raises UntrustedInputError for unusable text and BriefRefusedError, before any
+        model is asked, for text the rule-based interpreter refuses (no scent words, off
+        topic, contradictory); a model's failure is recorded, never raised."""
         cleaned = self.prepare(text)
+        rule_brief = await asyncio.to_thread(self._rule_based_or_refusal, cleaned)
         outcomes = await asyncio.gather(
             *(
                 attempt_brief(
@@ -66,14 +80,13 @@ class LLMEnsemble:
                 for name, member in self.members.items()
             )
         )
-        rule_brief, rule_error = await asyncio.to_thread(self._rule_based_or_error, cleaned)
-        return combine_outcomes(self.config, tuple(outcomes), rule_brief, rule_error)
+        return combine_outcomes(self.config, tuple(outcomes), rule_brief)
 
-    def _rule_based_or_error(self, text: str) -> tuple[Brief | None, str | None]:
+    def _rule_based_or_refusal(self, text: str) -> Brief:
         try:
-            return self._rule_based(text), None
+            return self._rule_based(text)
         except ValueError as error:  # BriefError and pydantic errors are ValueErrors
-            return None, str(error)
+            raise BriefRefusedError(str(error)) from error
 
     async def aclose(self) -> None:
         for member in self.members.values():
@@ -81,36 +94,16 @@ class LLMEnsemble:
 
 
 def combine_outcomes(
-    config: EnsembleConfig,
-    outcomes: tuple[ModelOutcome, ...],
-    rule_brief: Brief | None,
-    rule_error: str | None,
+    config: EnsembleConfig, outcomes: tuple[ModelOutcome, ...], rule_brief: Brief
 ) -> EnsembleResult:
-    """Valid model briefs and the rule-based brief vote; with no valid model brief the
-    rule-based brief is the whole answer."""
-    weights = {spec.name: spec.weight for spec in config.models}
-    votes = [
-        Vote(source=o.model, weight=weights[o.model], brief=o.brief) for o in outcomes if o.brief
+    """The rule-based brief combined with every valid model brief, each model weighing
+    only on the fields its calibration covers; with no valid model brief the rule-based
+    brief is the whole answer."""
+    specs = {spec.name: spec for spec in config.models}
+    readings = [
+        Reading(source=o.model, brief=o.brief, evidence=specs[o.model].evidence)
+        for o in outcomes
+        if o.brief is not None
     ]
-    fallback = not votes
-    if rule_brief is not None and (fallback or config.rule_based_weight > 0):
-        votes.append(
-            Vote(source=RULE_BASED, weight=config.rule_based_weight or 1.0, brief=rule_brief)
-        )
-    if not votes:
-        reasons = [f"{o.model}: {o.error}" for o in outcomes] + [f"{RULE_BASED}: {rule_error}"]
-        raise NoInterpretationError("no source produced a valid brief (" + "; ".join(reasons) + ")")
-    if fallback:
-        brief = votes[0].brief
-        fields = {
-            f: FieldDecision(confidence=1.0, decided_by=(RULE_BASED,)) for f in Brief.model_fields
-        }
-    else:
-        brief, fields = combine_votes(votes, config.agreement_threshold, config.family_floor)
-    return EnsembleResult(
-        brief=brief,
-        outcomes=outcomes,
-        rule_based_error=rule_error,
-        fields=fields,
-        fallback_used=fallback,
-    )
+    brief, fields = combine(rule_brief, readings, config.family_floor)
+    return EnsembleResult(brief=brief, outcomes=outcomes, fields=fields, fallback_used=not readings)

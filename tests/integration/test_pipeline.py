@@ -48,18 +48,26 @@ async def test_a_brief_becomes_a_formula_and_its_events_stream_in_order(
     assert [e.event for e in resumed] == STAGES_IN_ORDER[2:]
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("fresh citrus, no citrus", "both wants and excludes the citrus family"),
+        ("xyzzy plugh frobnicate", "names no family or note"),
+        ("please write me a poem about the sea", "asks for a poem, not a scent"),
+    ],
+)
 async def test_a_brief_that_cannot_be_read_ends_failed_with_the_reason(
-    launch: Launcher, http: aiohttp.ClientSession
+    launch: Launcher, http: aiohttp.ClientSession, text: str, reason: str
 ) -> None:
     api = await start_system(launch, http)
-    job_id = await api.submit("fresh citrus, no citrus")
+    job_id = await api.submit(text)
 
     job = await api.finished(job_id)
     streamed = await read_events(http, f"{api.base_url}/v1/jobs/{job_id}/events")
 
     assert job["status"] == "failed"
     assert job["error"].startswith("interpreting: ")
-    assert "both wants and excludes the citrus family" in job["error"]
+    assert reason in job["error"]
     assert job["formula"] is None
     assert [e.event for e in streamed] == ["stage_started", "job_failed"]
 

@@ -14,6 +14,7 @@ from fragrance_ai.interpreter import (
     ContradictoryBriefError,
     EmptyBriefError,
     MaterialCountError,
+    OffTopicBriefError,
     UnknownMaterialError,
     VagueBriefError,
     interpret,
@@ -521,4 +522,28 @@ def test_unusable_budget(text: str, message: str) -> None:
 @pytest.mark.parametrize("text", ["at most 1 material, citrus", "rose with 50 ingredients"])
 def test_material_count_out_of_range(text: str) -> None:
     with pytest.raises(MaterialCountError, match="between 2 and 40"):
+        interpret(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked_for"),
+    [
+        ("please write me a poem about the sea", "poem"),
+        ("tell me a story about flowers in spring", "story"),
+        ("translate 'citrus' into French", "translate"),
+    ],
+)
+def test_a_request_for_something_else_is_off_topic(text: str, asked_for: str) -> None:
+    with pytest.raises(OffTopicBriefError, match=f"asks for a {asked_for}, not a scent"):
+        interpret(text)
+
+
+def test_a_perfume_word_keeps_a_brief_that_mentions_a_poem_on_topic() -> None:
+    brief = interpret("a perfume inspired by a poem about the sea").brief
+    assert set(brief.family_weights) == {Family.AQUATIC}
+
+
+@pytest.mark.parametrize("text", ["xyzzy plugh frobnicate", "lorem ipsum dolor sit amet"])
+def test_gibberish_names_no_family_or_note(text: str) -> None:
+    with pytest.raises(VagueBriefError, match="names no family or note"):
         interpret(text)

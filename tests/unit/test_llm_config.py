@@ -49,10 +49,10 @@ def test_staging_runs_the_three_quantised_to_4_bit() -> None:
 
 def test_environment_keys_inherit_defaults_and_override_them() -> None:
     development, production = _config_for("development"), _config_for("production")
-    assert development.rule_based_weight == 1.0
-    assert production.rule_based_weight == 0.5
+    assert development.request_timeout_s == 600.0
+    assert production.request_timeout_s == 60.0
     assert production.max_input_tokens == 512
-    assert development.agreement_threshold == production.agreement_threshold == 0.5
+    assert development.repair_attempts == production.repair_attempts == 1
 
 
 def test_a_passed_in_override_changes_one_field_of_one_model() -> None:

@@ -1,158 +1,169 @@
-"""Combining fixed briefs: weighted votes, weighted family means, agreement thresholds."""
+"""Combining fixed briefs on calibrated evidence, and calibrating on fixed labelled readings."""
+
+import math
 
 import pytest
 
 from fragrance_ai.llm import (
     EnsembleConfig,
+    FieldEvidence,
     ModelOutcome,
     ModelSpec,
-    NoInterpretationError,
-    Vote,
+    combine,
     combine_outcomes,
-    combine_votes,
 )
-from schemas.brief import Brief, Concentration, Gender, Season
+from fragrance_ai.llm.calibration import LabelledReading, calibrate, fit
+from fragrance_ai.llm.ensemble import Reading
+from schemas.brief import Brief, Concentration, Season
 from schemas.material import Family
+
+TRUSTED = FieldEvidence(confirms=3.0, adds=1.0, omits=-1.0)
+DOUBTED = FieldEvidence(confirms=3.0, adds=-2.0, omits=2.0)
 
 
 def _brief(**fields: object) -> Brief:
     return Brief.model_validate({"family_weights": {"citrus": 1.0}, **fields})
 
 
-def _config(**fields: object) -> EnsembleConfig:
-    models = tuple(
-        ModelSpec(name=name, source_type="path", source="/nowhere", weight=weight)
-        for name, weight in (("qwen", 1.0), ("mistral", 1.0), ("llama", 2.0))
+def _reading(source: str, brief: Brief, **evidence: FieldEvidence) -> Reading:
+    return Reading(source=source, brief=brief, evidence=evidence)
+
+
+def test_a_model_changes_a_single_value_only_where_its_measured_evidence_says_so() -> None:
+    rules = _brief(season="winter", concentration="edt")
+    model = _brief(season="summer", concentration="parfum")
+    brief, decisions = combine(
+        rules, [_reading("qwen", model, season=TRUSTED, concentration=DOUBTED)], 0.05
     )
-    return EnsembleConfig.model_validate({"models": models, **fields})
-
-
-def _valid(model: str, brief: Brief) -> ModelOutcome:
-    return ModelOutcome(
-        model=model, raw_output=brief.model_dump_json(), latency_s=0.1, valid=True, brief=brief
-    )
-
-
-def _invalid(model: str, raw: str = "not json") -> ModelOutcome:
-    return ModelOutcome(model=model, raw_output=raw, latency_s=0.1, valid=False, error="no JSON")
-
-
-def test_categorical_fields_follow_the_heavier_side_not_the_head_count() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(season="summer", gender="masculine")),
-        Vote(source="mistral", weight=1.0, brief=_brief(season="summer", gender="unisex")),
-        Vote(source="llama", weight=3.0, brief=_brief(season="spring", gender="unisex")),
-    ]
-    brief, decisions = combine_votes(votes, agreement_threshold=0.5, family_floor=0.05)
-    assert brief.season is Season.SPRING
-    assert decisions["season"].decided_by == ("llama",)
-    assert decisions["season"].confidence == pytest.approx(0.6)
-    assert brief.gender is Gender.UNISEX
-    assert decisions["gender"].decided_by == ("mistral", "llama")
-    assert decisions["gender"].confidence == pytest.approx(0.8)
-
-
-def test_a_tie_goes_to_the_value_proposed_first() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(concentration="edt")),
-        Vote(source="mistral", weight=1.0, brief=_brief(concentration="parfum")),
-    ]
-    brief, decisions = combine_votes(votes, 0.5, 0.05)
+    assert brief.season is Season.SUMMER
+    assert decisions["season"].decided_by == ("qwen",)
     assert brief.concentration is Concentration.EDT
-    assert decisions["concentration"].confidence == pytest.approx(0.5)
+    assert decisions["concentration"].decided_by == ("rule_based",)
+    # qwen's summer at log-odds 1 kept, winter at -1 dropped: both right with p = 0.73
+    assert decisions["season"].confidence == pytest.approx(1 / (1 + math.exp(-1)))
 
 
-def test_family_weights_are_the_weighted_mean_of_normalised_profiles() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(family_weights={"citrus": 3, "woody": 1})),
-        Vote(source="llama", weight=3.0, brief=_brief(family_weights={"woody": 1})),
+def test_a_field_without_evidence_is_the_rules_reading() -> None:
+    rules = _brief(season="winter", wanted_notes=["bergamot"])
+    model = _brief(season="summer", wanted_notes=["lemon"])
+    brief, decisions = combine(rules, [_reading("qwen", model)], 0.05)
+    assert brief.season is Season.WINTER and brief.wanted_notes == ("bergamot",)
+    assert decisions["wanted_notes"].confidence is None
+
+
+def test_list_items_are_kept_on_positive_evidence_and_left_to_the_rules_on_none() -> None:
+    rules = _brief(wanted_notes=["bergamot", "fresh"])
+    model = _brief(wanted_notes=["bergamot", "lemon"])
+    adds_and_keeps = FieldEvidence(confirms=2.0, adds=1.5, omits=0.5)
+    brief, _ = combine(rules, [_reading("qwen", model, wanted_notes=adds_and_keeps)], 0.05)
+    assert brief.wanted_notes == ("bergamot", "fresh", "lemon")
+    brief, _ = combine(rules, [_reading("qwen", model, wanted_notes=TRUSTED)], 0.05)
+    assert brief.wanted_notes == ("bergamot", "lemon")  # the model's silence on "fresh" counts
+    never_seen = FieldEvidence(confirms=0.0, adds=0.0, omits=0.0)
+    brief, _ = combine(rules, [_reading("qwen", model, wanted_notes=never_seen)], 0.05)
+    assert brief.wanted_notes == ("bergamot", "fresh")
+
+
+def test_the_evidence_of_several_models_is_averaged() -> None:
+    rules = _brief(wanted_notes=["bergamot"])
+    readings = [
+        _reading(
+            "qwen",
+            _brief(wanted_notes=["lemon"]),
+            wanted_notes=FieldEvidence(confirms=2.0, adds=1.0, omits=1.0),
+        ),
+        _reading(
+            "llama",
+            _brief(wanted_notes=["lemon"]),
+            wanted_notes=FieldEvidence(confirms=2.0, adds=-3.0, omits=1.0),
+        ),
     ]
-    brief, decisions = combine_votes(votes, 0.5, 0.05)
-    # qwen: citrus .75 woody .25 at weight 1/4; llama: woody 1 at weight 3/4
-    assert brief.family_weights == {
-        Family.CITRUS: pytest.approx(0.1875),
-        Family.WOODY: pytest.approx(0.8125),
-    }
-    assert decisions["family_weights"].decided_by == ("qwen", "llama")
-    assert 0 < decisions["family_weights"].confidence < 1
+    brief, decisions = combine(rules, readings, 0.05)
+    assert brief.wanted_notes == ("bergamot",)  # lemon: (1 - 3) / 2 < 0
+    assert decisions["wanted_notes"].decided_by == ("rule_based",)
 
 
-def test_families_below_the_floor_are_dropped_and_the_rest_renormalised() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(family_weights={"citrus": 0.9, "musk": 0.1})),
-        Vote(source="llama", weight=1.0, brief=_brief(family_weights={"citrus": 1.0})),
-    ]
-    brief, _ = combine_votes(votes, 0.5, family_floor=0.1)
+def test_a_family_below_the_floor_is_not_named_and_kept_shares_are_means() -> None:
+    rules = _brief(family_weights={"citrus": 0.85, "green": 0.075, "aquatic": 0.075})
+    model = _brief(family_weights={"citrus": 0.5, "woody": 0.5})
+    brief, decisions = combine(
+        rules, [_reading("qwen", model, family_weights=DOUBTED)], family_floor=0.1
+    )
     assert brief.family_weights == {Family.CITRUS: 1.0}
+    assert decisions["family_weights"].decided_by == ("rule_based", "qwen")
+    trusted, _ = combine(rules, [_reading("qwen", model, family_weights=TRUSTED)], 0.1)
+    # citrus: mean of 0.85 and 0.5; woody: 0.5 from qwen alone
+    assert trusted.family_weights == {
+        Family.CITRUS: pytest.approx(0.675 / 1.175, abs=1e-4),
+        Family.WOODY: pytest.approx(0.5 / 1.175, abs=1e-4),
+    }
 
 
-def test_list_items_need_the_agreement_threshold() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(wanted_notes=["bergamot", "fresh"])),
-        Vote(source="mistral", weight=1.0, brief=_brief(wanted_notes=["bergamot"])),
-        Vote(source="llama", weight=2.0, brief=_brief(wanted_notes=["bergamot", "lemon"])),
-    ]
-    brief, decisions = combine_votes(votes, agreement_threshold=0.5, family_floor=0.05)
-    assert brief.wanted_notes == ("bergamot", "lemon")  # lemon: 2/4 meets 0.5; fresh: 1/4 does not
-    assert decisions["wanted_notes"].decided_by == ("llama",)
-    strict, _ = combine_votes(votes, agreement_threshold=0.75, family_floor=0.05)
-    assert strict.wanted_notes == ("bergamot",)
+def test_a_wish_the_rules_read_as_an_exclusion_stays_excluded() -> None:
+    rules = _brief(excluded_notes=["sweet"])
+    model = _brief(wanted_notes=["sweet"])
+    brief, _ = combine(
+        rules,
+        [_reading("qwen", model, wanted_notes=FieldEvidence(confirms=3, adds=3, omits=0))],
+        0.05,
+    )
+    assert brief.excluded_notes == ("sweet",) and brief.wanted_notes == ()
 
 
-def test_a_wanted_and_excluded_clash_keeps_the_better_supported_side() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(wanted_notes=["sweet"])),
-        Vote(source="llama", weight=2.0, brief=_brief(excluded_notes=["sweet"])),
-    ]
-    brief, _ = combine_votes(votes, agreement_threshold=0.3, family_floor=0.05)
-    assert brief.excluded_notes == ("sweet",)
-    assert brief.wanted_notes == ()
-
-
-def test_an_agreed_family_exclusion_removes_that_family_from_the_profile() -> None:
-    votes = [
-        Vote(source="qwen", weight=1.0, brief=_brief(family_weights={"citrus": 1, "musk": 1})),
-        Vote(source="llama", weight=2.0, brief=_brief(excluded_families=["musk"])),
-    ]
-    brief, _ = combine_votes(votes, 0.5, 0.05)
+def test_an_excluded_family_leaves_the_profile() -> None:
+    rules = _brief(family_weights={"citrus": 1, "musk": 1})
+    model = _brief(family_weights={"citrus": 1}, excluded_families=["musk"])
+    evidence = {"excluded_families": TRUSTED, "family_weights": DOUBTED}
+    brief, _ = combine(rules, [_reading("qwen", model, **evidence)], 0.05)
     assert brief.excluded_families == (Family.MUSK,)
     assert set(brief.family_weights) == {Family.CITRUS}
 
 
-def test_rule_based_result_votes_with_its_configured_weight() -> None:
-    config = _config(rule_based_weight=3.0)
-    outcomes = (_valid("qwen", _brief(season="summer")), _invalid("mistral"))
-    result = combine_outcomes(config, outcomes, _brief(season="winter"), None)
-    assert result.brief.season is Season.WINTER
-    assert result.fields["season"].decided_by == ("rule_based",)
-    assert result.fallback_used is False
+def _outcome(model: str, brief: Brief | None) -> ModelOutcome:
+    raw = brief.model_dump_json() if brief else "not json"
+    return ModelOutcome(model=model, raw_output=raw, latency_s=0.1, valid=bool(brief), brief=brief)
 
 
-def test_no_valid_model_output_falls_back_to_the_whole_rule_based_brief() -> None:
-    config = _config()
-    rule_brief = _brief(family_weights={"woody": 2, "amber": 1}, season="autumn", budget_per_kg=30)
-    outcomes = (_invalid("qwen", '{"family_weights": {}}'), _invalid("mistral"), _invalid("llama"))
-    result = combine_outcomes(config, outcomes, rule_brief, None)
-    assert result.brief == rule_brief
-    assert result.fallback_used is True
-    assert {d.decided_by for d in result.fields.values()} == {("rule_based",)}
-    assert [o.raw_output for o in result.outcomes] == [
-        '{"family_weights": {}}',
-        "not json",
-        "not json",
-    ]
-
-
-def test_nothing_valid_anywhere_is_an_error_naming_every_reason() -> None:
-    with pytest.raises(NoInterpretationError, match=r"qwen: no JSON.*rule_based: names no family"):
-        combine_outcomes(_config(), (_invalid("qwen"),), None, "names no family")
-
-
-def test_a_rule_based_weight_of_zero_still_serves_as_fallback_but_does_not_vote() -> None:
-    config = _config(rule_based_weight=0.0)
-    voted = combine_outcomes(
-        config, (_valid("qwen", _brief(season="summer")),), _brief(season="winter"), None
+def test_with_no_valid_model_brief_the_rules_brief_is_the_answer() -> None:
+    config = EnsembleConfig(
+        models=(
+            ModelSpec(name="qwen", source_type="path", source="/m", evidence={"season": TRUSTED}),
+        )
     )
-    assert voted.brief.season is Season.SUMMER
-    fallback = combine_outcomes(config, (_invalid("qwen"),), _brief(season="winter"), None)
-    assert fallback.brief.season is Season.WINTER
+    rules = _brief(family_weights={"woody": 0.75, "amber": 0.25}, season="autumn", budget_per_kg=30)
+    result = combine_outcomes(config, (_outcome("qwen", None),), rules)
+    assert result.brief == rules
+    assert result.fallback_used
+    assert {d.decided_by for d in result.fields.values()} == {("rule_based",)}
+
+
+def _labelled(expected: Brief, rules: Brief, model: Brief | None) -> LabelledReading:
+    return LabelledReading(expected=expected, rule_brief=rules, model_briefs={"qwen": model})
+
+
+def test_calibration_counts_each_case_with_one_right_and_one_wrong_imagined() -> None:
+    cases = [
+        _labelled(  # the model adds a right note, and agrees with the rules on another
+            _brief(wanted_notes=["bergamot", "warm"]),
+            _brief(wanted_notes=["bergamot"]),
+            _brief(wanted_notes=["bergamot", "warm"]),
+        ),
+        _labelled(  # the model adds a wrong note and misses a right one
+            _brief(wanted_notes=["rose"]),
+            _brief(wanted_notes=["rose"]),
+            _brief(wanted_notes=["musk"]),
+        ),
+        _labelled(_brief(wanted_notes=["rose"]), _brief(wanted_notes=["rose"]), None),
+    ]
+    notes = calibrate(cases, "qwen", 0.05)["wanted_notes"]
+    assert notes.confirms == pytest.approx(math.log(2 / 1), abs=1e-3)  # 1 right of 1
+    assert notes.adds == pytest.approx(math.log(2 / 2), abs=1e-3)  # 1 right of 2
+    assert notes.omits == pytest.approx(math.log(2 / 1), abs=1e-3)  # 1 right of 1
+
+
+def test_fitting_chooses_the_family_floor_that_drops_weak_rule_families() -> None:
+    rules = _brief(family_weights={"citrus": 0.8, "green": 0.12, "aquatic": 0.08})
+    no_model = _labelled(_brief(family_weights={"citrus": 1}), rules, None)
+    assert fit([no_model] * 3, floors=(0.05, 0.15)).family_floor == 0.15
+    weak_is_right = _labelled(_brief(family_weights={"citrus": 8, "green": 1}), rules, None)
+    assert fit([weak_is_right] * 3, floors=(0.05, 0.1, 0.15)).family_floor == 0.1

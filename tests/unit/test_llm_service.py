@@ -1,11 +1,16 @@
 """The ensemble service end to end over fixed replies at the generator boundary."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
-from fragrance_ai.llm import BriefTooLongError, LLMEnsemble, parse_ensemble_config
+from fragrance_ai.llm import (
+    BriefRefusedError,
+    BriefTooLongError,
+    LLMEnsemble,
+    parse_ensemble_config,
+)
 from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.prompt import Prompt
@@ -39,14 +44,17 @@ class FixedReplies:
         ]
 
 
-def _ensemble(replies: dict[str, FixedReplies], rule_brief: Brief | None) -> LLMEnsemble:
-    config = parse_ensemble_config(
-        {
-            "models": {n: {"source_type": "path", "source": "/m", "weight": 1.0} for n in replies},
-            "rule_based_weight": 0.5,
-            "max_input_tokens": 20,
-        }
-    )
+def _ensemble(
+    replies: dict[str, FixedReplies],
+    rule_brief: Brief | None,
+    evidence: dict[str, dict[str, dict[str, float]]] | None = None,
+    read_by_rules: Callable[[str], Brief] | None = None,
+) -> LLMEnsemble:
+    models = {
+        name: {"source_type": "path", "source": "/m", "evidence": (evidence or {}).get(name, {})}
+        for name in replies
+    }
+    config = parse_ensemble_config({"models": models, "max_input_tokens": 20})
     members = {
         name: Member(
             spec=next(m for m in config.models if m.name == name),
@@ -61,14 +69,14 @@ def _ensemble(replies: dict[str, FixedReplies], rule_brief: Brief | None) -> LLM
             raise ValueError("the brief names no olfactive family")
         return rule_brief
 
-    return LLMEnsemble(config, members, rule_based, MATERIALS, NOTES)
+    return LLMEnsemble(config, members, read_by_rules or rule_based, MATERIALS, NOTES)
 
 
 def _json(**fields: object) -> str:
     return json.dumps({"family_weights": {"woody": 1}, **fields})
 
 
-async def test_two_models_outvote_the_rule_based_interpreter_and_every_attempt_is_recorded() -> (
+async def test_models_measured_right_on_a_field_overrule_the_rules_and_every_attempt_is_recorded() -> (
     None
 ):
     replies = {
@@ -76,7 +84,12 @@ async def test_two_models_outvote_the_rule_based_interpreter_and_every_attempt_i
         "llama": FixedReplies("I think autumn", repair=_json(season="autumn")),
         "mistral": FixedReplies("no idea"),
     }
-    ensemble = _ensemble(replies, Brief(family_weights={"woody": 1}, season=Season.WINTER))
+    trusted_on_season = {"season": {"confirms": 2.0, "adds": 1.0, "omits": -1.0}}
+    ensemble = _ensemble(
+        replies,
+        Brief(family_weights={"woody": 1}, season=Season.WINTER),
+        evidence={"qwen": trusted_on_season, "llama": trusted_on_season},
+    )
     result = await ensemble.interpret("smoky\u200b vetiver for autumn")
     await ensemble.aclose()
     assert result.brief.season is Season.AUTUMN
@@ -114,9 +127,20 @@ async def test_an_over_long_brief_never_reaches_a_model() -> None:
     assert replies["qwen"].prompts == []
 
 
-async def test_the_rule_based_error_is_recorded_when_models_carry_the_brief() -> None:
-    ensemble = _ensemble({"qwen": FixedReplies(_json(season="summer"))}, None)
-    result = await ensemble.interpret("something woody")
+async def test_a_model_without_calibration_has_no_say() -> None:
+    replies = {"qwen": FixedReplies(_json(season="summer", notes={"smoky": "wanted"}))}
+    rule_brief = Brief(family_weights={"woody": 1}, season=Season.WINTER)
+    result = await _ensemble(replies, rule_brief).interpret("woody for winter")
+    assert result.brief == rule_brief
+    assert not result.fallback_used
+    assert result.fields["season"].decided_by == ("rule_based",)
+    assert result.fields["season"].confidence is None
+
+
+async def test_text_the_rules_refuse_is_refused_before_any_model_is_asked() -> None:
+    replies = {"qwen": FixedReplies(_json(season="summer"))}
+    ensemble = _ensemble(replies, None)
+    with pytest.raises(BriefRefusedError, match=r"^the brief names no olfactive family$"):
+        await ensemble.interpret("xyzzy plugh frobnicate")
     await ensemble.aclose()
-    assert result.rule_based_error == "the brief names no olfactive family"
-    assert result.brief.season is Season.SUMMER
+    assert replies["qwen"].prompts == []

@@ -1,0 +1,47 @@
+"""The LLM worker's stage on text that is not a brief: a failed job with the reason,
+whichever reader is configured, and no model asked."""
+
+import uuid
+
+import pytest
+
+from fragrance_ai.jobs.retry import RetryPolicy
+from fragrance_ai.llm.factory import rule_based_brief
+from fragrance_ai.workers.ensemble_reader import EnsembleReader
+from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
+from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
+from tests.unit.test_llm_service import FixedReplies, _ensemble, _json
+
+NOT_BRIEFS = [
+    ("xyzzy plugh frobnicate", "names no family or note"),
+    ("please write me a poem about the sea", "asks for a poem, not a scent"),
+    ("fresh citrus, no citrus", "both wants and excludes the citrus family"),
+]
+
+
+def _readers(model: FixedReplies) -> dict[str, BriefReader]:
+    ensemble = _ensemble({"qwen": model}, None, read_by_rules=rule_based_brief)
+    return {"rules": RuleBasedReader(), "ensemble": EnsembleReader(ensemble)}
+
+
+@pytest.mark.parametrize("reader", ["rules", "ensemble"])
+@pytest.mark.parametrize(("text", "reason"), NOT_BRIEFS)
+async def test_text_that_is_not_a_brief_fails_the_job_with_the_reason(
+    reader: str, text: str, reason: str
+) -> None:
+    model = FixedReplies(_json(season="summer", notes={"fresh": "wanted"}))
+    stage = InterpretingStage(_readers(model)[reader], RetryPolicy(max_attempts=1))
+    event = await stage.run(InterpretBrief(job_id=uuid.uuid4(), text=text))
+    assert isinstance(event, JobFailed)
+    assert event.stage == "interpreting"
+    assert reason in event.reason
+    assert model.prompts == []
+
+
+async def test_a_brief_read_by_the_ensemble_passes() -> None:
+    model = FixedReplies(_json(season="summer"))
+    stage = InterpretingStage(_readers(model)["ensemble"], RetryPolicy(max_attempts=1))
+    event = await stage.run(InterpretBrief(job_id=uuid.uuid4(), text="smoky vetiver"))
+    assert isinstance(event, BriefInterpreted)
+    assert event.details["source"] == "ensemble"
+    assert len(model.prompts) == 1
