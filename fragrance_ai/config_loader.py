@@ -88,6 +88,11 @@ VALIDATORS: list[Validator] = [
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),
     Validator("log.format", must_exist=True, is_in=["console", "json"]),
     Validator("workers.llm.reader", must_exist=True, is_in=["ensemble", "rule_based"]),
+    Validator(
+        "formulation.ifra_safety_margin",
+        must_exist=True, is_type_of=(int, float), gt=0, lte=1,
+        messages={"operations": "{name} must be a fraction of each IFRA limit, in (0, 1]"},
+    ),
 ]  # fmt: skip
 
 # Only development and testing may start the embedded broker and database.

@@ -7,6 +7,7 @@ by whether it and the rules both name it, only it does, or only the rules do
 (`FieldEvidence`). A candidate's evidence is the mean over those models. List fields keep
 the candidates with positive evidence; single-valued fields take the best-supported one.
 A candidate no calibrated model has an opinion on stands or falls with the rules.
+Fields the labelled briefs do not label yet (the product) keep the rules' reading.
 """
 
 import math

@@ -1,6 +1,7 @@
 """The JSON schema a model's reply is held to while it is generated.
 
-Derived from the Brief's own JSON schema, with one change of form: the wanted and the
+Derived from the Brief's own JSON schema, less the fields settings decide (the IFRA
+safety margin), and with one change of form: the wanted and the
 excluded notes are one map, note to side (`"notes":{"fig":"wanted","vanilla":"excluded"}`),
 and so are the materials. A note then cannot be both wanted and excluded, the one thing
 that made constrained replies fail the Brief's checks (47 of 62 first replies in the
@@ -31,6 +32,8 @@ MATERIAL_FIELDS = ("wanted_materials", "excluded_materials")
 SIDED_FIELDS = {"notes": NOTE_FIELDS, "materials": MATERIAL_FIELDS}
 SIDES = ("wanted", "excluded")
 _DOCUMENTATION_KEYS = frozenset({"title", "description", "examples", "default"})
+POLICY_FIELDS = frozenset({"ifra_safety_margin"})
+"""Brief fields set by the deployment's settings, never read from the text."""
 
 
 class Contradiction(NamedTuple):
@@ -90,7 +93,7 @@ def reply_format() -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": {"enum": list(SIDES)},
             }
-        elif name not in dropped:
+        elif name not in dropped | POLICY_FIELDS:
             properties[name] = node
     return {**schema, "properties": properties}
 

@@ -108,7 +108,12 @@ async def worker_resources(
         runner = None
         if "llm" in roles:
             reader = await brief_reader(settings, store, stack)
-            stage = InterpretingStage(reader, retry_policy(settings), guard)
+            stage = InterpretingStage(
+                reader,
+                retry_policy(settings),
+                guard,
+                ifra_safety_margin=float(settings.formulation.ifra_safety_margin),
+            )
             broker.context.set_global("interpreting_stage", stage)
         if "rl" in roles:
             optimisers = all_optimisers(Path(settings.paths.checkpoint_dir))

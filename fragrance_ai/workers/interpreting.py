@@ -9,6 +9,7 @@ from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.workers.cancellation import CancellationGuard
+from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief
 from schemas.interpretation import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 
@@ -35,6 +36,8 @@ class InterpretingStage:
     retry: RetryPolicy
     guard: CancellationGuard | None = None
     """Drops the work of a job cancelled meanwhile (needs the job store)."""
+    ifra_safety_margin: float = DEFAULT_IFRA_SAFETY_MARGIN
+    """The `formulation.ifra_safety_margin` setting, set on every brief read."""
 
     async def run(self, command: InterpretBrief) -> BriefInterpreted | JobFailed | None:
         """The job's result event; None when the job was cancelled first."""
@@ -49,7 +52,16 @@ class InterpretingStage:
         if read is None:
             return None
         interpretation, details = read
+        interpretation = with_margin(interpretation, self.ifra_safety_margin)
         details = {**details, "duration_s": round(time.perf_counter() - started, 4)}
         return BriefInterpreted(
             job_id=command.job_id, interpretation=interpretation, details=details
         )
+
+
+def with_margin(interpretation: Interpretation, ifra_safety_margin: float) -> Interpretation:
+    """The interpretation with its brief held to this share of each IFRA limit."""
+    brief = Brief.model_validate(
+        {**dict(interpretation.brief), "ifra_safety_margin": ifra_safety_margin}
+    )
+    return interpretation.model_copy(update={"brief": brief})

@@ -45,3 +45,14 @@ async def test_a_brief_read_by_the_ensemble_passes() -> None:
     assert isinstance(event, BriefInterpreted)
     assert event.details["source"] == "ensemble"
     assert len(model.prompts) == 1
+
+
+@pytest.mark.parametrize("margin", [0.8, 1.0])
+async def test_every_brief_read_carries_the_configured_ifra_margin(margin: float) -> None:
+    stage = InterpretingStage(
+        RuleBasedReader(), RetryPolicy(max_attempts=1), ifra_safety_margin=margin
+    )
+    event = await stage.run(InterpretBrief(job_id=uuid.uuid4(), text="a rose soap"))
+    assert isinstance(event, BriefInterpreted)
+    assert event.interpretation.brief.ifra_safety_margin == margin
+    assert event.interpretation.brief.product.value == "bar_soap"

@@ -12,6 +12,7 @@ from fragrance_ai.llm import ModelSpec
 from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint, grammar_tokenizer
 from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repair_prompt
 from fragrance_ai.llm.reply_schema import (
+    POLICY_FIELDS,
     Contradiction,
     contradictions,
     narrowed_by_weights,
@@ -55,7 +56,9 @@ def test_the_schema_lists_only_the_vocabulary_given_and_drops_empty_maps() -> No
     assert "materials" not in properties
     assert schema["additionalProperties"] is False
     lists = {"wanted_notes", "excluded_notes", "wanted_materials", "excluded_materials"}
-    assert set(properties) == set(Brief.model_fields) - lists | {"notes"}
+    # the safety margin is a setting, never read from the text; the product is
+    assert set(properties) == set(Brief.model_fields) - lists - POLICY_FIELDS | {"notes"}
+    assert "product" in properties
     grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
     assert llguidance.LLMatcher.validate_grammar_with_warnings(grammar) == (False, [])
 
