@@ -19,7 +19,7 @@ from fragrance_ai.optimiser import FormulationError, optimise
 from fragrance_ai.regulation import StandardType, load_regulation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' checker
-from tests.fixtures.regulation import substance_amounts  # noqa: E402
+from tests.fixtures.regulation import substance_amounts
 
 BRIEFS = (
     "a classic eau de cologne with bergamot, lemon and neroli",

@@ -75,6 +75,46 @@ class CertificateLine(BaseModel):
     limited_by: str | None = Field(description="The standard that sets it; None: no limit")
 
 
+class WeighingLine(BaseModel):
+    """One material of a batch: how much of it, and how much of its dilution to weigh."""
+
+    model_config = ConfigDict(frozen=True)
+
+    material_id: str = Field(examples=["indole"])
+    name: str = Field(examples=["Indole"])
+    grams: float = Field(ge=0, description="Grams of the material itself in the batch")
+    dilution_percent: float = Field(
+        gt=0, le=100, description="Strength of the dilution it is weighed in", examples=[10]
+    )
+    weigh_grams: float = Field(ge=0, description="Grams of that dilution to weigh")
+
+
+class BatchSheet(BaseModel):
+    """A formula in grams for one batch of concentrate, potent materials weighed diluted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_grams: float = Field(gt=0, description="Grams of concentrate the sheet makes")
+    lines: tuple[WeighingLine, ...]
+    solvent_grams: float = Field(
+        ge=0, description="Solvent the dilutions bring beyond the batch (DPG or ethanol)"
+    )
+
+
+class NamedUse(BaseModel):
+    """A material or note the brief names, and whether the formula gives it an effective dose."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: str = Field(description="Material id or note", examples=["bergamot_oil"])
+    percent: float = Field(ge=0, description="% of the concentrate in materials answering it")
+    effective_percent: float = Field(
+        gt=0, description="% at which the item counts as used (its usual dose)"
+    )
+    honoured: bool = Field(description="The item is there at an effective dose")
+    materials: tuple[str, ...] = Field(description="The formula's materials answering it")
+
+
 class ScoreParts(BaseModel):
     """The objective's parts, each in [0, 1], and their weighted total."""
 
@@ -85,9 +125,13 @@ class ScoreParts(BaseModel):
     ifra: float = Field(description="1 when compliant, falling with the amount over the limits")
     cost: float = Field(description="1 within budget, falling above it")
     count: float = Field(description="1 within the maximum number of materials, falling above")
-    wanted: float = Field(description="Share of wanted materials and notes present")
+    wanted: float = Field(
+        description="Mean share of an effective dose reached by each wanted material and note"
+    )
     excluded: float = Field(description="1 when no excluded material, family or note is present")
-    total: float = Field(description="Weighted sum of the parts minus the IFRA penalty")
+    total: float = Field(
+        description="Weighted sum of the parts minus the penalties for IFRA and use levels"
+    )
 
 
 class Formula(BaseModel):
@@ -114,6 +158,13 @@ class Formula(BaseModel):
     certificate: tuple[CertificateLine, ...] = Field(
         default=(), description="Per IFRA category, the most of this concentrate allowed"
     )
+    within_use_levels: bool = Field(
+        default=True, description="No material above its typical maximum use"
+    )
+    named: tuple[NamedUse, ...] = Field(
+        default=(), description="Each material and note the brief names, and its dose"
+    )
+    batch: BatchSheet | None = Field(default=None, description="The formula in grams")
     score: ScoreParts
 
     @model_validator(mode="after")

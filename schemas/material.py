@@ -1,8 +1,9 @@
 """A raw material of the ingredient catalog."""
 
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Family(StrEnum):
@@ -68,3 +69,42 @@ class Material(BaseModel):
     confidence: Confidence = Field(
         description="'published' where the figures come from public sources, else 'estimate'"
     )
+    max_use_percent: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Typical maximum use in a fragrance concentrate, % (material_facts.csv)",
+        examples=[12],
+    )
+    usual_percent: tuple[float, float] | None = Field(
+        default=None,
+        description="Usual dose in a concentrate, % (low, average): an effective dose is at "
+        "least the average",
+        examples=[[0.1, 7]],
+    )
+    odour_threshold_ppb: float | None = Field(
+        default=None, gt=0, description="Odour detection threshold in air, ppb (v/v)"
+    )
+    vapour_pressure_pa: float | None = Field(
+        default=None, gt=0, description="Vapour pressure at 25 °C, Pa"
+    )
+    boiling_point_c: float | None = Field(default=None, description="Normal boiling point, °C")
+    dilution_percent: float = Field(
+        default=100.0,
+        gt=0,
+        le=100,
+        description="Strength of the dilution the material is weighed in: 10 or 1 for potent ones",
+        examples=[10],
+    )
+
+    @model_validator(mode="after")
+    def _ordered_use(self) -> Self:
+        if self.usual_percent is not None:
+            low, average = self.usual_percent
+            top = self.max_use_percent if self.max_use_percent is not None else 100.0
+            if not 0 < low <= average <= top:
+                raise ValueError(
+                    f"usual dose {low}-{average}% must be positive, ordered and within the "
+                    f"maximum use of {top}%"
+                )
+        return self

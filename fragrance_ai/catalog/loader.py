@@ -1,15 +1,19 @@
-"""Load and validate the ingredient catalog shipped as `ingredients.csv`."""
+"""Load and validate the ingredient catalog shipped as `ingredients.csv`, joined with
+the dosing facts of `material_facts.csv`."""
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
+from fragrance_ai.catalog.errors import CatalogError
+from fragrance_ai.catalog.facts import parse_facts
 from schemas.material import Family, Material
 
 COLUMNS = (
@@ -25,10 +29,6 @@ COLUMNS = (
     "natural",
     "confidence",
 )
-
-
-class CatalogError(ValueError):
-    """A catalog row is invalid; the message names the row and the field."""
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,43 @@ def parse_catalog(path: Path) -> Catalog:
     return Catalog(tuple(materials))
 
 
+def with_facts(catalog: Catalog, facts: Mapping[str, Mapping[str, Any]]) -> Catalog:
+    """Each material with its row of facts. Raises CatalogError when a material has no
+    row or a row no material, when the two files give different CAS numbers, or when
+    the facts contradict each other (a usual dose above the maximum)."""
+    missing = sorted({m.id for m in catalog} - set(facts))
+    extra = sorted(set(facts) - {m.id for m in catalog})
+    if missing or extra:
+        raise CatalogError(
+            f"material_facts.csv must have one row per material: missing {missing or 'none'}, "
+            f"unknown {extra or 'none'}"
+        )
+    joined = []
+    for material in catalog:
+        row = dict(facts[material.id])
+        cas = row.pop("cas")
+        if material.cas and cas and cas != material.cas:
+            raise CatalogError(
+                f"{material.id}: CAS {material.cas} in the catalog, {cas} in its facts"
+            )
+        if cas and not _cas_check_digit_ok(cas):
+            raise CatalogError(f"{material.id}: CAS {cas} in its facts fails the check digit")
+        try:
+            joined.append(
+                Material.model_validate({**dict(material), **row, "cas": material.cas or cas})
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise CatalogError(f"{material.id}: material_facts.csv: {first['msg']}") from None
+    return Catalog(tuple(joined))
+
+
 @cache
 def load_catalog() -> Catalog:
-    """The shipped catalog, parsed once per process."""
-    with resources.as_file(resources.files(__package__) / "ingredients.csv") as path:
-        return parse_catalog(path)
+    """The shipped catalog with its facts, parsed once per process."""
+    package = resources.files(__package__)
+    with (
+        resources.as_file(package / "ingredients.csv") as path,
+        resources.as_file(package / "material_facts.csv") as facts,
+    ):
+        return with_facts(parse_catalog(path), parse_facts(facts))

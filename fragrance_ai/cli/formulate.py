@@ -3,7 +3,8 @@
 import argparse
 from typing import Any
 
-from fragrance_ai.cli.report import render_brief, render_certificate, render_formula
+from fragrance_ai.cli.report import render_batch, render_brief, render_certificate, render_formula
+from fragrance_ai.objective.weighing import DEFAULT_BATCH_GRAMS, with_batch
 from fragrance_ai.optimiser import optimise
 
 
@@ -22,7 +23,26 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also print the IFRA certificate: the most of this concentrate allowed per category",
     )
+    parser.add_argument(
+        "--batch-grams",
+        type=_grams,
+        default=DEFAULT_BATCH_GRAMS,
+        metavar="G",
+        help=f"grams of concentrate for the batch sheet (default {DEFAULT_BATCH_GRAMS:g})",
+    )
     parser.set_defaults(run=run)
+
+
+def _grams(text: str) -> float:
+    try:
+        grams = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of grams: {text!r}") from None
+    if not 0 < grams <= 1_000_000:
+        raise argparse.ArgumentTypeError(
+            f"a batch weighs more than 0 g and at most 1 t, got {text}"
+        )
+    return grams
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,14 +50,16 @@ def run(args: argparse.Namespace) -> int:
     from fragrance_ai.interpreter import interpret
 
     interpretation = interpret(args.brief)
-    result = optimise(interpretation.brief)
+    formula = with_batch(optimise(interpretation.brief).formula, args.batch_grams)
     if args.json:
-        print(result.formula.model_dump_json(indent=2))
+        print(formula.model_dump_json(indent=2))
     else:
         print(render_brief(interpretation))
         print()
-        print(render_formula(result.formula))
+        print(render_formula(formula))
+        print()
+        print(render_batch(formula))
         if args.certificate:
             print()
-            print(render_certificate(result.formula))
+            print(render_certificate(formula))
     return 0

@@ -65,6 +65,7 @@ def render_formula(formula: Formula) -> str:
         f"Cost: ${formula.cost_per_kg_concentrate:.2f}/kg concentrate, "
         f"${formula.cost_per_kg_finished:.2f}/kg finished product",
         *_ifra_lines(formula),
+        *_dose_lines(formula),
         "",
         "Score: " + "  ".join(f"{p} {getattr(formula.score, p):.3f}" for p in SCORE_PARTS),
         f"       total {formula.score.total:.4f}",
@@ -97,6 +98,46 @@ def _ifra_lines(formula: Formula) -> list[str]:
             + ", ".join(f"{a.name} {a.finished_percent:.4f}%" for a in labelled)
         )
     return lines
+
+
+def _dose_lines(formula: Formula) -> list[str]:
+    lines = [
+        "Use levels: "
+        + (
+            "every material within its typical maximum"
+            if formula.within_use_levels
+            else "SOME MATERIAL ABOVE ITS TYPICAL MAXIMUM"
+        )
+    ]
+    for use in formula.named:
+        if use.honoured:
+            verdict = "effective dose"
+        elif use.materials:
+            verdict = f"BELOW its effective dose of {use.effective_percent:g}%"
+        else:
+            verdict = "NOT USED (regulation, budget, exclusions or the catalog leave no room)"
+        by = f" ({', '.join(use.materials)})" if use.materials else ""
+        lines.append(f"  named {use.item}: {use.percent:.2f}%{by}, {verdict}")
+    return lines
+
+
+def render_batch(formula: Formula) -> str:
+    """The batch sheet: grams of each material, and of the dilution it is weighed in."""
+    sheet = formula.batch
+    if sheet is None:
+        return "No batch sheet for this formula."
+    width = max(len(line.name) for line in sheet.lines)
+    lines = [f"Batch sheet: {sheet.batch_grams:g} g of concentrate"]
+    for line in sheet.lines:
+        diluted = (
+            f"weigh {line.weigh_grams:9.3f} g of a {line.dilution_percent:g}% dilution"
+            if line.dilution_percent < 100
+            else "weighed neat"
+        )
+        lines.append(f"  {line.name:<{width}}  {line.grams:9.3f} g   {diluted}")
+    if sheet.solvent_grams:
+        lines.append(f"  the dilutions bring {sheet.solvent_grams:.3f} g of solvent on top")
+    return "\n".join(lines)
 
 
 def render_certificate(formula: Formula) -> str:

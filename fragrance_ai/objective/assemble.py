@@ -4,7 +4,9 @@ from collections.abc import Mapping
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective.constants import ETHANOL_COST_PER_KG, PRESENT_PERCENT, ROLES
-from fragrance_ai.objective.scalar import score_shares
+from fragrance_ai.objective.dosing import FALLBACK_EFFECTIVE_PERCENT, effective_percent
+from fragrance_ai.objective.scalar import satisfies, score_shares, use_excess
+from fragrance_ai.objective.weighing import batch_sheet
 from fragrance_ai.regulation import (
     Regulation,
     allergen_lines,
@@ -13,8 +15,8 @@ from fragrance_ai.regulation import (
     load_regulation,
 )
 from schemas.brief import Brief, Product
-from schemas.formula import Formula, FormulaLine, Pyramid
-from schemas.material import Role
+from schemas.formula import Formula, FormulaLine, NamedUse, Pyramid
+from schemas.material import Material, Role
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
 PERCENT_DECIMALS = 4
@@ -77,8 +79,40 @@ def assemble_formula(
         ifra_conditions=conditions(regulation, list(shares)),
         allergens=allergen_lines(regulation, shares, use),
         certificate=certificate(regulation, shares),
+        within_use_levels=use_excess(shares) == 0,
+        named=named_uses(shares, brief, catalog),
+        batch=batch_sheet({materials[i]: rounded[i] for i in order}),
         score=score_shares(shares, brief, regulation),
     )
+
+
+def named_uses(
+    shares: Mapping[Material, float], brief: Brief, catalog: Catalog
+) -> tuple[NamedUse, ...]:
+    """Each wanted material and note: the % of the materials answering it, and whether
+    they reach an effective dose between them (dosing: sum_k p_k / d_k >= 1). A note's
+    effective dose is reported as that of its most present carrier, or, with none in
+    the formula, the smallest among the catalog's carriers."""
+    uses = []
+    for item in (*brief.wanted_materials, *brief.wanted_notes):
+        answering = {m: 100.0 * q for m, q in shares.items() if satisfies(m, item)}
+        carriers = list(answering) or [m for m in catalog if satisfies(m, item)]
+        dose = (
+            effective_percent(max(answering, key=answering.__getitem__))
+            if answering
+            else min((effective_percent(m) for m in carriers), default=FALLBACK_EFFECTIVE_PERCENT)
+        )
+        reached = sum(p / effective_percent(m) for m, p in answering.items())
+        uses.append(
+            NamedUse(
+                item=item,
+                percent=round(sum(answering.values()), 2),
+                effective_percent=round(dose, 3),
+                honoured=reached >= 1.0 - 1e-6,
+                materials=tuple(m.id for m in answering),
+            )
+        )
+    return tuple(uses)
 
 
 def _finished_cost(concentrate_cost: float, load_percent: float, brief: Brief) -> float:

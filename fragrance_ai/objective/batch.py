@@ -15,10 +15,12 @@ from fragrance_ai.objective.constants import (
     PRESENT_PERCENT,
     PYRAMID_TARGET,
     ROLES,
+    ROUNDING_PERCENT,
     WEIGHTS,
 )
+from fragrance_ai.objective.dosing import effective_percent, use_caps
 from fragrance_ai.objective.profile import odour_vector, target_vector
-from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.objective.scalar import budget_per_kg, is_excluded, satisfies
 from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material
@@ -52,7 +54,8 @@ class ScoringProblem:
     regulation: SubstanceLimits  # IFRA limits by substance in the brief's category
     costs: np.ndarray  # (K,)
     excluded_mask: np.ndarray  # (K,) bool
-    wanted_matrix: np.ndarray  # (W, K) bool: candidate k answers wanted item w
+    wanted_matrix: np.ndarray  # (W, K): 1 / effective dose of k where k answers item w
+    use_caps: np.ndarray  # (K,) typical maximum use, % (100 where none)
 
     @classmethod
     def compile(
@@ -72,8 +75,12 @@ class ScoringProblem:
             costs=np.array([m.cost_per_kg for m in materials]),
             excluded_mask=np.array([is_excluded(m, brief) for m in materials], dtype=bool),
             wanted_matrix=np.array(
-                [[satisfies(m, w) for m in materials] for w in wanted], dtype=bool
+                [
+                    [1.0 / effective_percent(m) if satisfies(m, w) else 0.0 for m in materials]
+                    for w in wanted
+                ]
             ).reshape(len(wanted), len(materials)),
+            use_caps=use_caps(materials),
         )
 
     @property
@@ -100,21 +107,20 @@ class ScoringProblem:
         ifra = np.exp(-excess)
 
         cost_per_kg = shares @ self.costs
-        budget = self.brief.budget_per_kg
-        if budget is None:
-            cost = np.ones(len(p))
-        else:
-            cost = np.where(cost_per_kg <= budget, 1.0, (budget / cost_per_kg) ** 2)
+        budget = budget_per_kg(self.brief)
+        cost = np.where(cost_per_kg <= budget, 1.0, (budget / cost_per_kg) ** 2)
 
         n_present = present.sum(axis=1)
         max_n = self.brief.max_materials
         count = np.where(n_present <= max_n, 1.0, max_n / np.maximum(n_present, 1))
 
         if len(self.wanted_matrix):
-            met = (present[:, None, :] & self.wanted_matrix[None, :, :]).any(axis=2)
-            wanted = met.mean(axis=1)
+            wanted = np.minimum(1.0, 100.0 * shares @ self.wanted_matrix.T).mean(axis=1)
         else:
             wanted = np.ones(len(p))
+
+        over = np.maximum(0.0, 100.0 * shares - self.use_caps - ROUNDING_PERCENT)
+        overuse = (over / self.use_caps).sum(axis=1)
 
         excluded = np.where((present & self.excluded_mask).any(axis=1), 0.0, 1.0)
 
@@ -128,6 +134,7 @@ class ScoringProblem:
             + WEIGHTS["excluded"] * excluded
         )
         total = total - np.where(excess > 0, HARD_PENALTY + excess, 0.0)
+        total = total - np.where(overuse > 0, HARD_PENALTY + overuse, 0.0)
         total = total - np.where(excluded == 0.0, HARD_PENALTY, 0.0)
         return BatchScores(
             fidelity=fidelity,

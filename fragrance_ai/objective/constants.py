@@ -14,14 +14,33 @@ PYRAMID_TARGET: dict[Concentration, dict[Role, float]] = {
 }
 """Target % of the concentrate per pyramid role: lighter products lean on the top."""
 
+DEFAULT_BUDGET_PER_KG: dict[Concentration | None, float] = {
+    Concentration.EDC: 60.0,
+    Concentration.EDT: 80.0,
+    Concentration.EDP: 120.0,
+    Concentration.PARFUM: 150.0,
+    None: 40.0,
+}
+"""USD per kg of concentrate the cost part measures against when a brief names no budget,
+by concentration for fine fragrance, and None for every other product. Estimates: the
+middle of what this catalog's own formulas cost for such briefs (most lines $20-200/kg)
+with room for a few naturals, richer concentrations allowed more; functional products
+(soap, detergent, candles) are made with cheaper compounds. Not a hard limit: a formula
+above it loses part of its cost score, (B / c)^2, so that a $20,000/kg material stays
+at a trace unless the brief asks for it and names a budget that allows it."""
+
 ETHANOL_COST_PER_KG = 2.5
 """Perfumer's alcohol, USD per kg, for the cost of the finished product."""
 
 OWN_FAMILY_SHARE = 0.6
 """A material's odour vector: this share on its own family, the rest on its descriptors'."""
 
+ROUNDING_PERCENT = 0.005
+"""Half the 0.01% a formula's lines are printed to: a line rounded up by this much is
+still within its use level."""
+
 PRESENT_PERCENT = 0.05
-"""A material below this % of the concentrate counts as absent (count, wanted, excluded)."""
+"""A material below this % of the concentrate counts as absent (count, excluded)."""
 
 WEIGHTS: dict[str, float] = {
     "fidelity": 0.40,
@@ -35,5 +54,5 @@ WEIGHTS: dict[str, float] = {
 """Weights of the parts in the total; they sum to 1, so a feasible total lies in [0, 1]."""
 
 HARD_PENALTY = 1.0
-"""Subtracted once for an IFRA breach and once for an excluded material, so that any
-infeasible formula scores below every feasible one."""
+"""Subtracted once for an IFRA breach, once for use above a typical maximum and once for
+an excluded material, so that any infeasible formula scores below every feasible one."""

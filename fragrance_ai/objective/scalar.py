@@ -7,15 +7,18 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective.constants import (
+    DEFAULT_BUDGET_PER_KG,
     HARD_PENALTY,
     PRESENT_PERCENT,
     PYRAMID_TARGET,
     ROLES,
+    ROUNDING_PERCENT,
     WEIGHTS,
 )
+from fragrance_ai.objective.dosing import effective_percent
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.regulation import Regulation, load_regulation
-from schemas.brief import Brief
+from schemas.brief import Brief, Product
 from schemas.formula import Formula, ScoreParts
 from schemas.material import Material
 
@@ -67,12 +70,20 @@ def ifra_excess(
     return float(limits.excess(np.array([shares[m] for m in materials]))[0])
 
 
+def budget_per_kg(brief: Brief) -> float:
+    """The brief's budget, or DEFAULT_BUDGET_PER_KG for its concentration and product."""
+    if brief.budget_per_kg is not None:
+        return brief.budget_per_kg
+    fine = brief.product is Product.FINE_FRAGRANCE
+    return DEFAULT_BUDGET_PER_KG[brief.concentration if fine else None]
+
+
 def cost_score(shares: dict[Material, float], brief: Brief) -> float:
-    """1 when c <= B (or no budget), else (B / c)^2, with c = sum_i q_i * cost_i."""
+    """1 when c <= B, else (B / c)^2, with c = sum_i q_i * cost_i and B the brief's
+    budget or its default (budget_per_kg): cost always counts."""
     cost = sum(q * m.cost_per_kg for m, q in shares.items())
-    if brief.budget_per_kg is None or cost <= brief.budget_per_kg:
-        return 1.0
-    return (brief.budget_per_kg / cost) ** 2
+    budget = budget_per_kg(brief)
+    return 1.0 if cost <= budget else (budget / cost) ** 2
 
 
 def count_score(present: list[Material], brief: Brief) -> float:
@@ -81,13 +92,30 @@ def count_score(present: list[Material], brief: Brief) -> float:
     return 1.0 if n <= brief.max_materials else brief.max_materials / n
 
 
-def wanted_score(present: list[Material], brief: Brief) -> float:
-    """Share of wanted materials and notes answered by a present material; 1 if none."""
+def wanted_score(shares: dict[Material, float], brief: Brief) -> float:
+    """Mean over the wanted materials and notes w of min(1, sum_k 100 q_k / d_k), k the
+    materials answering w and d_k their effective dose (dosing.effective_percent): a
+    wanted item is met once it is there at an effective dose; 1 if nothing is wanted."""
     wanted = (*brief.wanted_materials, *brief.wanted_notes)
     if not wanted:
         return 1.0
-    met = sum(any(satisfies(m, w) for m in present) for w in wanted)
-    return met / len(wanted)
+    met = [
+        min(
+            1.0, sum(100.0 * q / effective_percent(m) for m, q in shares.items() if satisfies(m, w))
+        )
+        for w in wanted
+    ]
+    return sum(met) / len(wanted)
+
+
+def use_excess(shares: dict[Material, float]) -> float:
+    """sum_k max(0, 100 q_k - U_k - r) / U_k over materials with a typical maximum use
+    U_k, r the rounding of a printed line (ROUNDING_PERCENT); 0 within use levels."""
+    return sum(
+        max(0.0, 100.0 * q - m.max_use_percent - ROUNDING_PERCENT) / m.max_use_percent
+        for m, q in shares.items()
+        if m.max_use_percent is not None
+    )
 
 
 def excluded_score(present: list[Material], brief: Brief) -> float:
@@ -101,18 +129,21 @@ def score_shares(
     """Score materials with their shares of the concentrate (fractions summing to 1)."""
     present = [m for m, q in shares.items() if 100.0 * q >= PRESENT_PERCENT]
     excess = ifra_excess(shares, brief, regulation)
+    overuse = use_excess(shares)
     parts = {
         "fidelity": fidelity(shares, brief),
         "pyramid": pyramid_balance(shares, brief),
         "ifra": math.exp(-excess),
         "cost": cost_score(shares, brief),
         "count": count_score(present, brief),
-        "wanted": wanted_score(present, brief),
+        "wanted": wanted_score(shares, brief),
         "excluded": excluded_score(present, brief),
     }
     total = sum(WEIGHTS[name] * value for name, value in parts.items())
     if excess > 0:
         total -= HARD_PENALTY + excess
+    if overuse > 0:
+        total -= HARD_PENALTY + overuse
     if parts["excluded"] == 0.0:
         total -= HARD_PENALTY
     return ScoreParts(**parts, total=total)
@@ -129,7 +160,8 @@ def score(
     Percentages are normalised to shares of the concentrate first, so any positive
     scale works. The total is the WEIGHTS-weighted sum of the parts; an IFRA breach
     (by substance, against the limit times the safety margin) subtracts HARD_PENALTY
-    plus the relative excess, and an excluded material present
+    plus the relative excess, so does a material above its typical maximum use, and an
+    excluded material present
     subtracts HARD_PENALTY, so every infeasible formula scores below every feasible one.
     """
     catalog = catalog or load_catalog()

@@ -1,25 +1,27 @@
 """Per-material bounds and the substance constraints every optimiser must respect,
-all in % of the concentrate, derived from the brief's compiled IFRA limits."""
+all in % of the concentrate, derived from the brief's compiled IFRA limits and the
+materials' typical maximum use."""
 
 from collections.abc import Sequence
 
 import numpy as np
 
 from fragrance_ai.objective.constants import PRESENT_PERCENT
+from fragrance_ai.objective.dosing import effective_percent, use_caps
 from fragrance_ai.optimiser.errors import ContradictoryBriefError
 from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief
 from schemas.material import Material
 
-WANTED_MIN_PERCENT = 0.5
-"""A wanted material is held at least at this % of the concentrate (less where IFRA
-allows less), comfortably above the objective's PRESENT_PERCENT threshold."""
+WANTED_ROOM_PERCENT = 90.0
+"""The most the wanted materials' effective doses may take together, leaving the rest
+of the formula room; beyond it they are scaled down together."""
 
 
-def upper_bounds(limits: SubstanceLimits) -> np.ndarray:
-    """Most % of the concentrate per material on its own: 0 when it holds a substance
-    the brief's category prohibits, 100 when it holds nothing restricted."""
-    return limits.percent_caps()
+def upper_bounds(limits: SubstanceLimits, materials: Sequence[Material]) -> np.ndarray:
+    """Most % of the concentrate per material on its own: the smaller of its IFRA cap (0
+    when it holds a substance the brief's category prohibits) and its typical maximum use."""
+    return np.minimum(limits.percent_caps(), use_caps(materials))
 
 
 def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarray]:
@@ -33,16 +35,20 @@ def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarr
 def lower_bounds(
     brief: Brief, materials: Sequence[Material], limits: SubstanceLimits
 ) -> np.ndarray:
-    """Least % per material: WANTED_MIN_PERCENT (or less where IFRA allows less) for
-    wanted materials, 0 for the others. Raises ContradictoryBriefError, naming the
-    standard and the largest dose it allows, when IFRA leaves a wanted material no room."""
-    upper = upper_bounds(limits)
+    """Least % per material: its effective dose (or less where IFRA or its use level
+    allows less) for wanted materials, 0 for the others; wanted materials whose doses
+    together pass WANTED_ROOM_PERCENT are scaled down together. Raises
+    ContradictoryBriefError, naming the standard and the largest dose it allows, when
+    IFRA leaves a wanted material no room."""
+    upper = upper_bounds(limits, materials)
     lower = np.zeros(len(materials))
     for k, m in enumerate(materials):
         if m.id in brief.wanted_materials:
             if upper[k] < 2 * PRESENT_PERCENT:
                 raise ContradictoryBriefError(_no_room(brief, m, limits, k, upper[k]))
-            lower[k] = min(WANTED_MIN_PERCENT, upper[k])
+            lower[k] = min(effective_percent(m), upper[k])
+    if lower.sum() > WANTED_ROOM_PERCENT:
+        lower *= WANTED_ROOM_PERCENT / lower.sum()
     return lower
 
 

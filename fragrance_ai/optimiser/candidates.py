@@ -3,7 +3,8 @@
 The choice is deterministic: wanted materials first, then one material per wanted
 note, then the best match for each pyramid role, then the closest odour matches to
 the brief's target profile. Excluded materials never enter. With a budget, a
-material dearer than the budget counts for less, so the set keeps it reachable.
+material dearer than the budget counts for less, so the set keeps it reachable. Use
+levels cap most materials, so roomy materials come in until the set can fill 100%.
 """
 
 import numpy as np
@@ -12,11 +13,13 @@ from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.constants import ROLES
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.errors import (
     ContradictoryBriefError,
     NoCandidatesError,
     UnknownMaterialError,
 )
+from fragrance_ai.optimiser.projection import reachable_percent
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material
@@ -96,10 +99,12 @@ def select_candidates(
                 chosen.setdefault(players[0].id, players[0])
     if brief.budget_per_kg is not None:
         _keep_budget_reachable(chosen, ranked, brief.budget_per_kg, unrestricted)
+    kept = set(chosen)
     for material in ranked:
         if len(chosen) >= size:
             break
         chosen.setdefault(material.id, material)
+    _keep_fillable(chosen, kept, ranked, brief, regulation or load_regulation(), size)
     order = {m.id: i for i, m in enumerate(catalog)}
     return sorted(chosen.values(), key=lambda m: order[m.id])
 
@@ -118,3 +123,41 @@ def _keep_budget_reachable(
     cheap = [m for m in ranked if cheap_and_free(m)]
     if cheap:
         chosen.setdefault(cheap[0].id, cheap[0])
+
+
+ROOMY_PERCENT = 20.0
+"""A material whose cap (use level, IFRA) allows at least this much can help fill."""
+
+
+def _keep_fillable(
+    chosen: dict[str, Material],
+    kept: set[str],
+    ranked: list[Material],
+    brief: Brief,
+    regulation: Regulation,
+    size: int,
+) -> None:
+    """Use levels and IFRA limits cap most materials well below 100%: while the set
+    cannot reach 100% within them, the most relevant roomy material comes in, in place
+    of the optional member with the least room (wanted materials, note carriers and
+    role picks stay)."""
+
+    def caps(materials: list[Material]) -> np.ndarray:
+        limits = regulation.compile(brief, materials)
+        return upper_bounds(limits, materials)
+
+    def reach() -> float:
+        materials = list(chosen.values())
+        return reachable_percent(regulation.compile(brief, materials), caps(materials))
+
+    outside = [m for m in ranked if m.id not in chosen]
+    roomy = [m for m, cap in zip(outside, caps(outside), strict=True) if cap >= ROOMY_PERCENT]
+    while roomy and reach() < 100.0 - 1e-6:
+        incoming = roomy.pop(0)
+        if len(chosen) >= size:
+            optional = [m for m in chosen.values() if m.id not in kept]
+            if not optional:
+                return
+            room = dict(zip([m.id for m in optional], caps(optional), strict=True))
+            del chosen[min(room, key=room.__getitem__)]
+        chosen[incoming.id] = incoming

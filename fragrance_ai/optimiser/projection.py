@@ -1,5 +1,6 @@
 """Bringing any percentages back inside the hard constraints: sum to 100, each material
-within its cap, and every IFRA standard within its budget by substance. The GA's
+within its cap (IFRA and typical maximum use), and every IFRA standard within its
+budget by substance. The GA's
 repair, PPO's dynamics and the reference's last step all use these two functions."""
 
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.regulation import SubstanceLimits
 
@@ -62,9 +64,9 @@ def project_to_limits(
     return p.reshape(np.shape(percents))
 
 
-def check_fillable(limits: SubstanceLimits, caps: np.ndarray, names: list[str]) -> None:
-    """Raise FormulationError, naming the standards in the way, when no mix of these
-    materials within their caps and the substance budgets reaches 100%."""
+def reachable_percent(limits: SubstanceLimits, caps: np.ndarray) -> float:
+    """The most % of the concentrate these materials can make up together, each within
+    its cap and every standard within its substance budget (a linear programme)."""
     budgets = limits.concentrate_budgets()
     finite = np.isfinite(budgets)
     reach = linprog(
@@ -74,12 +76,18 @@ def check_fillable(limits: SubstanceLimits, caps: np.ndarray, names: list[str]) 
         bounds=list(zip(np.zeros(len(caps)), caps, strict=True)),
         method="highs",
     )
-    if reach.status == 0 and -reach.fun >= 100.0 - 1e-6:
+    return float(-reach.fun) if reach.status == 0 else 0.0
+
+
+def check_fillable(limits: SubstanceLimits, caps: np.ndarray, names: list[str]) -> None:
+    """Raise FormulationError, naming the standards in the way, when no mix of these
+    materials within their caps and the substance budgets reaches 100%."""
+    if reachable_percent(limits, caps) >= 100.0 - 1e-6:
         return
     blocking = sorted({s.name for s in limits.standards})
     raise FormulationError(
-        f"the candidates ({', '.join(names)}) cannot reach 100% within the IFRA limits of "
-        f"category {limits.category}"
+        f"the candidates ({', '.join(names)}) cannot reach 100% within their use levels "
+        f"and the IFRA limits of category {limits.category}"
         + (f" (on {', '.join(blocking)})" if blocking else "")
         + " and the brief's exclusions"
     )
@@ -100,7 +108,7 @@ class HardLimits:
     def of(cls, problem: ScoringProblem) -> Self:
         """Raises FormulationError when the candidates cannot fill 100% within them."""
         limits = problem.regulation
-        caps = np.where(problem.excluded_mask, 0.0, limits.percent_caps())
+        caps = np.where(problem.excluded_mask, 0.0, upper_bounds(limits, problem.materials))
         check_fillable(limits, caps, [m.id for m in problem.materials])
         return cls(caps=caps, contents=limits.contents, budgets=limits.concentrate_budgets())
 

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, assemble_formula
 from fragrance_ai.objective.constants import PYRAMID_TARGET, ROLES
+from fragrance_ai.objective.dosing import effective_percent
 from fragrance_ai.objective.scalar import satisfies
-from fragrance_ai.optimiser.bounds import WANTED_MIN_PERCENT, lower_bounds, upper_bounds
+from fragrance_ai.optimiser.bounds import lower_bounds, upper_bounds
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
 from fragrance_ai.optimiser.cheapest import (
     BUDGET_MARGIN,
@@ -133,9 +134,9 @@ def _build_search(
     return Search(
         problem=problem,
         lower=lower_bounds(brief, candidates, problem.regulation),
-        upper=upper_bounds(problem.regulation),
+        upper=upper_bounds(problem.regulation, candidates),
         note_groups=[g for g in groups if len(g)],
-        note_min=WANTED_MIN_PERCENT,
+        doses=np.array([effective_percent(m) for m in candidates]),
         cost_cap=cost_cap,
     )
 

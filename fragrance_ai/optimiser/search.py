@@ -46,7 +46,7 @@ class Search:
     lower: np.ndarray
     upper: np.ndarray
     note_groups: Sequence[np.ndarray]  # per wanted note: indices of candidates carrying it
-    note_min: float
+    doses: np.ndarray  # (K,) each candidate's effective dose, %
     cost_cap: float | None  # most cost per kg of concentrate; None: no budget
     evaluations: int = field(default=0)
 
@@ -122,9 +122,11 @@ class Search:
         return self.project(result.x, upper)
 
     def _note_constraint(self, group: np.ndarray, upper: np.ndarray) -> dict[str, object]:
-        least = min(self.note_min, float(upper[group].sum()) / 2)
+        """The note's carriers add up to one effective dose between them,
+        sum_k x_k / d_k >= 1 (dosing), or half of what their caps allow if less."""
         row = np.zeros(len(upper))
-        row[group] = 1.0
+        row[group] = 1.0 / self.doses[group]
+        least = min(1.0, float(row @ upper) / 2)
         return {
             "type": "ineq",
             "fun": lambda x: np.array([row @ x - least]),

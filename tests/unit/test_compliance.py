@@ -1,5 +1,6 @@
 """Every optimiser's formula meets every IFRA standard of its brief's category, by
-substance and within the safety margin, checked line by line from the shipped tables."""
+substance and within the safety margin, and keeps every material within its typical
+maximum use, checked line by line from the shipped tables."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from fragrance_ai.training.trainer import PPOTrainer
 from schemas import Brief, Concentration, Family
 from schemas.brief import Product
 from schemas.formula import Formula
+from tests.fixtures.dosing import assert_within_use_levels
 from tests.fixtures.regulation import assert_compliant_within_margin
 
 CATALOG = load_catalog()
@@ -58,7 +60,9 @@ def policy(brief: Brief) -> Formula:
 @pytest.mark.parametrize(
     ("optimiser", "examples"), [(reference, 20), (ga, 12), (ppo, 4), (policy, 6)]
 )
-def test_every_optimiser_is_compliant_by_substance(optimiser: object, examples: int) -> None:
+def test_every_optimiser_is_compliant_by_substance_and_within_use_levels(
+    optimiser: object, examples: int
+) -> None:
     assert callable(optimiser)
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,5 +73,6 @@ def test_every_optimiser_is_compliant_by_substance(optimiser: object, examples: 
         except FormulationError:
             return  # the category's limits leave no formula: a refusal with its reason
         assert_compliant_within_margin(formula, brief)
+        assert_within_use_levels(formula)
 
     check()

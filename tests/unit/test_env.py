@@ -106,7 +106,11 @@ def test_a_formula_made_at_a_cap_with_traces_stays_within_ifra() -> None:
     assert caps[capped] < 100.0
     percents = np.full(10, 0.01)  # traces below PRESENT_PERCENT, dropped by the formula
     percents[capped] = caps[capped]
-    percents[caps == 100.0] += (100.0 - percents.sum()) / (caps == 100.0).sum()
+    # the rest goes to materials IFRA leaves free, in proportion to their use levels
+    free = (problem.regulation.percent_caps() >= 100.0) & (caps > 0)
+    free[capped] = False
+    percents[free] += (100.0 - percents.sum()) * caps[free] / caps[free].sum()
+    assert (percents <= caps + 1e-9).all()
     formula = formula_from_percents(problem, percents, load_catalog())
     assert formula.ifra_compliant
     assert formula.score.total == pytest.approx(problem.score_batch(percents).total[0], abs=0.01)

@@ -137,7 +137,58 @@ def test_a_trace_below_the_presence_threshold_is_not_counted() -> None:
     trace = {"a": 99.96, "b": 0.04}
     parts = score(trace, brief(excluded_materials=("b",), max_materials=2), CATALOG)
     assert parts.excluded == 1.0
-    assert score(trace, brief(wanted_materials=("b",)), CATALOG).wanted == 0.0
+    # a wanted material at a trace meets its wish only in proportion to its dose
+    assert score(trace, brief(wanted_materials=("b",)), CATALOG).wanted == pytest.approx(0.04)
+
+
+# D is used at 2-8% (usual), at most 20%; E carries D's note "jasmine" at 1-4%, at most 10%.
+D = material(
+    "d", Family.FLORAL, ("jasmine", "sweet"), Role.HEART,
+    usual_percent=(2.0, 8.0), max_use_percent=20.0, cost_per_kg=20_000.0,
+)  # fmt: skip
+E = material(
+    "e", Family.FLORAL, ("jasmine", "fresh"), Role.HEART,
+    usual_percent=(1.0, 4.0), max_use_percent=10.0,
+)  # fmt: skip
+DOSED = Catalog((A, B, D, E))
+
+
+def test_a_wanted_material_is_met_in_proportion_to_its_effective_dose() -> None:
+    assert score({"a": 96.0, "d": 4.0}, brief(wanted_materials=("d",)), DOSED).wanted == 0.5
+    assert score({"a": 90.0, "d": 10.0}, brief(wanted_materials=("d",)), DOSED).wanted == 1.0
+
+
+def test_a_wanted_note_is_met_by_its_carriers_doses_together() -> None:
+    # 4/8 of D's dose and 2/4 of E's: one effective dose between them
+    half_each = {"a": 94.0, "d": 4.0, "e": 2.0}
+    assert score(half_each, brief(wanted_notes=("jasmine",)), DOSED).wanted == pytest.approx(1.0)
+    assert score({"a": 98.0, "e": 2.0}, brief(wanted_notes=("jasmine",)), DOSED).wanted == 0.5
+
+
+def test_use_above_the_typical_maximum_is_a_hard_penalty_plus_the_relative_excess() -> None:
+    b = brief(budget_per_kg=1e6)
+    within = score({"a": 80.0, "e": 10.0, "b": 10.0}, b, DOSED)
+    over = score({"a": 70.0, "e": 20.0, "b": 10.0}, b, DOSED)
+    weighted = sum(WEIGHTS[k] * getattr(over, k) for k in WEIGHTS)
+    assert within.total == pytest.approx(sum(WEIGHTS[k] * getattr(within, k) for k in WEIGHTS))
+    assert over.total == pytest.approx(weighted - HARD_PENALTY - (20.0 - 10.0 - 0.005) / 10.0)
+
+
+@pytest.mark.parametrize(
+    ("concentration", "product", "default"),
+    [
+        (Concentration.EDC, Product.FINE_FRAGRANCE, 60.0),
+        (Concentration.PARFUM, Product.FINE_FRAGRANCE, 150.0),
+        (Concentration.EDP, Product.BAR_SOAP, 40.0),
+    ],
+)
+def test_without_a_budget_cost_counts_against_the_default_for_the_product(
+    concentration: Concentration, product: Product, default: float
+) -> None:
+    # 1% of a $20,000/kg material: c = 0.99 * 10 + 0.01 * 20,000 = 209.9 per kg
+    b = brief(concentration=concentration, product=product)
+    assert score({"a": 99.0, "d": 1.0}, b, DOSED).cost == pytest.approx((default / 209.9) ** 2)
+    assert score({"a": 100.0}, b, DOSED).cost == 1.0
 
 
 def test_the_score_does_not_depend_on_the_scale_of_the_percentages() -> None:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.objective.dosing import effective_percent
 from fragrance_ai.objective.scalar import is_excluded
 from fragrance_ai.optimiser import (
     BudgetTooLowError,
@@ -18,10 +19,13 @@ from fragrance_ai.optimiser import (
     optimise,
     select_candidates,
 )
+from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
 from fragrance_ai.optimiser.projection import HardLimits, project_to_limits
+from fragrance_ai.regulation import load_regulation
 from schemas import Brief, Concentration, Family, Material, Role
 from schemas.brief import Product
+from tests.fixtures.dosing import assert_within_use_levels
 from tests.fixtures.regulation import assert_compliant_within_margin, limited
 
 CATALOG = load_catalog()
@@ -80,6 +84,15 @@ def test_every_formula_keeps_the_hard_constraints(brief: Brief) -> None:
         assert not is_excluded(CATALOG.get(line.material_id), brief)
     assert_compliant_within_margin(formula, brief)
     assert formula.ifra_compliant
+    assert_within_use_levels(formula)
+    for use in formula.named:
+        if use.item in brief.wanted_materials and not use.honoured:
+            # only a cap below the usual dose, or wanted doses crowding the formula, excuse it
+            material = CATALOG.get(use.item)
+            limits = load_regulation().compile(brief, [material])
+            cap = float(upper_bounds(limits, [material])[0])
+            crowded = sum(effective_percent(CATALOG.get(i)) for i in brief.wanted_materials) > 90
+            assert cap < effective_percent(material) or crowded, use
     if brief.budget_per_kg is not None:
         # lines are given to 0.01% and the cost to the cent: a formula at the very edge
         # of the budget may print a cent over it
