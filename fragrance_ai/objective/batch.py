@@ -16,10 +16,11 @@ from fragrance_ai.objective.constants import (
     PYRAMID_TARGET,
     ROLES,
     ROUNDING_PERCENT,
+    STEVENS_EXPONENT,
     WEIGHTS,
 )
 from fragrance_ai.objective.dosing import effective_percent, use_caps
-from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.objective.profile import odour_vector, potency, target_vector
 from fragrance_ai.objective.scalar import budget_per_kg, is_excluded, satisfies
 from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
 from schemas.brief import Brief
@@ -47,7 +48,7 @@ class ScoringProblem:
 
     brief: Brief
     materials: tuple[Material, ...]
-    weighted_vectors: np.ndarray  # (K, F): strength_i * v_i
+    weighted_vectors: np.ndarray  # (K, F): potency_i * v_i, so profile = q^n @ this
     target: np.ndarray  # (F,)
     roles: np.ndarray  # (K, 3) one-hot
     role_target: np.ndarray  # (3,) percent
@@ -67,7 +68,7 @@ class ScoringProblem:
         return cls(
             brief=brief,
             materials=tuple(materials),
-            weighted_vectors=np.array([m.strength * odour_vector(m) for m in materials]),
+            weighted_vectors=np.array([potency(m) * odour_vector(m) for m in materials]),
             target=target_vector(brief.family_weights),
             roles=np.array([[m.role is r for r in ROLES] for m in materials], dtype=float),
             role_target=np.array([target_roles[r] for r in ROLES]),
@@ -96,7 +97,7 @@ class ScoringProblem:
         shares = np.divide(p, totals, out=np.zeros_like(p), where=totals > 0)
         present = 100.0 * shares >= PRESENT_PERCENT
 
-        profile = shares @ self.weighted_vectors
+        profile = shares**STEVENS_EXPONENT @ self.weighted_vectors
         norms = np.linalg.norm(profile, axis=1) * np.linalg.norm(self.target)
         fidelity = np.divide(profile @ self.target, norms, out=np.zeros(len(p)), where=norms > 0)
 

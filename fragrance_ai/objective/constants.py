@@ -32,6 +32,18 @@ at a trace unless the brief asks for it and names a budget that allows it."""
 ETHANOL_COST_PER_KG = 2.5
 """Perfumer's alcohol, USD per kg, for the cost of the finished product."""
 
+STEVENS_EXPONENT = 0.5
+"""n in Stevens' power law, perceived intensity = (concentration / threshold)^n. Odours
+are compressive: exponents measured for single odorants run from about 0.2 to 0.7
+(Stevens 1957, Psychol. Rev. 64:153, coffee odour 0.55; Cain 1969, Percept. Psychophys.
+6:349; Doty 1975, Chem. Senses 1:365); 0.5 is the middle of that range, not a fit."""
+
+THRESHOLD_FROM_STRENGTH = (3.86, -0.51)
+"""log10(odour threshold / ppb) = a + b * strength, for a material with no threshold on
+record: the least-squares line through the catalog's materials whose air thresholds
+were measured (Abraham et al. 2012), residual SD 1.0 log10 units, an order of
+magnitude only (MATERIAL_FACTS_NOTES.md). The shipped facts' own estimates use it."""
+
 OWN_FAMILY_SHARE = 0.6
 """A material's odour vector: this share on its own family, the rest on its descriptors'."""
 

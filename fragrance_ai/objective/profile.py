@@ -1,9 +1,15 @@
-"""Odour vectors of materials over the fixed family vocabulary."""
+"""Odour vectors of materials over the fixed family vocabulary, and how strongly each
+material is smelled at a given share of the concentrate."""
 
 import numpy as np
 
 from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
-from fragrance_ai.objective.constants import FAMILIES, OWN_FAMILY_SHARE
+from fragrance_ai.objective.constants import (
+    FAMILIES,
+    OWN_FAMILY_SHARE,
+    STEVENS_EXPONENT,
+    THRESHOLD_FROM_STRENGTH,
+)
 from schemas.material import Family, Material
 
 FAMILY_INDEX: dict[Family, int] = {f: i for i, f in enumerate(FAMILIES)}
@@ -26,3 +32,18 @@ def target_vector(family_weights: dict[Family, float]) -> np.ndarray:
     for family, weight in family_weights.items():
         vector[FAMILY_INDEX[family]] = weight
     return vector / vector.sum()
+
+
+def odour_threshold_ppb(material: Material) -> float:
+    """The material's odour threshold, or THRESHOLD_FROM_STRENGTH's estimate."""
+    if material.odour_threshold_ppb is not None:
+        return material.odour_threshold_ppb
+    a, b = THRESHOLD_FROM_STRENGTH
+    return float(10 ** (a + b * material.strength))
+
+
+def potency(material: Material) -> float:
+    """t^-n, t the odour threshold and n STEVENS_EXPONENT: a share q of the material is
+    smelled with intensity (q / t)^n = q^n * potency, up to a factor common to every
+    material (the dilution into air), which the objective's cosine ignores."""
+    return float(odour_threshold_ppb(material) ** -STEVENS_EXPONENT)

@@ -13,10 +13,11 @@ from fragrance_ai.objective.constants import (
     PYRAMID_TARGET,
     ROLES,
     ROUNDING_PERCENT,
+    STEVENS_EXPONENT,
     WEIGHTS,
 )
 from fragrance_ai.objective.dosing import effective_percent
-from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.objective.profile import odour_vector, potency, target_vector
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief, Product
 from schemas.formula import Formula, ScoreParts
@@ -38,10 +39,16 @@ def satisfies(material: Material, wanted: str) -> bool:
 
 
 def fidelity(shares: dict[Material, float], brief: Brief) -> float:
-    """cos(P, T): P = sum_i q_i * strength_i * v_i, with q_i the material's share of the
-    concentrate and v_i its odour vector (see profile.odour_vector); T the brief's
-    normalised family weights."""
-    profile = sum(q * m.strength * odour_vector(m) for m, q in shares.items())
+    """cos(P, T): P = sum_i (q_i / t_i)^n * v_i, T the brief's normalised family weights.
+
+    q_i is the material's share of the concentrate, t_i its odour detection threshold
+    (profile.odour_threshold_ppb) and v_i its odour vector, its own family and its
+    descriptors' families weighted (profile.odour_vector). (q_i / t_i) is its odour
+    value and (.)^n Stevens' power law (S. S. Stevens 1957, "On the psychophysical
+    law", Psychol. Rev. 64:153), n = STEVENS_EXPONENT: perceived intensity grows as a
+    compressive power of concentration over threshold, so that doubling a dose does
+    not double its say, and a potent material at a trace is smelled as such."""
+    profile = sum(q**STEVENS_EXPONENT * potency(m) * odour_vector(m) for m, q in shares.items())
     target = target_vector(brief.family_weights)
     norm = float(np.linalg.norm(profile) * np.linalg.norm(target))
     return float(np.dot(profile, target)) / norm if norm > 0 else 0.0

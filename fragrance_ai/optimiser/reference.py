@@ -23,6 +23,7 @@ from fragrance_ai.optimiser.cheapest import (
     cheapest_formula,
     check_feasible,
 )
+from fragrance_ai.optimiser.projection import HardLimits
 from fragrance_ai.optimiser.search import Search
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
@@ -30,6 +31,7 @@ from schemas.formula import Formula
 from schemas.material import Material
 
 RANDOM_STARTS = 3
+SCREENED = 2048
 START_SEED = 20240601
 PRUNE_PERCENT = 0.1
 """Amounts below this % of the concentrate are dropped before the final climb."""
@@ -70,10 +72,13 @@ def optimise(
         cost_cap,
     )
     search = _build_search(brief, candidates, regulation, cost_cap)
-    climbs = [search.climb(s) for s in (*_starts(brief, candidates), fallback)]
+    climbs = [search.climb(s) for s in (*_starts(brief, candidates, search), fallback)]
     best = max(climbs, key=lambda x: (search.acceptable(x, len(x)), search.total(x)))
-    pruned = _prune(brief, search, best)
-    best = pruned if search.acceptable(pruned, brief.max_materials) else fallback
+    # pruning climbs again on a smaller support and can land lower: keep the better
+    kept = [
+        x for x in (_prune(brief, search, best), best) if search.acceptable(x, brief.max_materials)
+    ]
+    best = max(kept, key=search.total) if kept else fallback
     formula = assemble_formula(
         {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0},
         brief,
@@ -141,9 +146,11 @@ def _build_search(
     )
 
 
-def _starts(brief: Brief, candidates: Sequence[Material]) -> list[np.ndarray]:
+def _starts(brief: Brief, candidates: Sequence[Material], search: Search) -> list[np.ndarray]:
     """The pyramid target split evenly within each role, relevance-weighted, uniform,
-    then a few seeded random points: the same starts for the same brief every time."""
+    a few seeded random points, then the best of SCREENED seeded random formulas within
+    the hard limits, scored in one batch (the compressive fidelity leaves local optima a
+    random point can beat): the same starts for the same brief every time."""
     target = PYRAMID_TARGET[brief.concentration]
     role_size = {r: sum(m.role is r for m in candidates) for r in ROLES}
     by_role = np.array([target[m.role] / role_size[m.role] for m in candidates])
@@ -155,7 +162,16 @@ def _starts(brief: Brief, candidates: Sequence[Material]) -> list[np.ndarray]:
         100.0 * weights / weights.sum(),
         np.full(k, 100.0 / k),
         *(100.0 * rng.dirichlet(np.ones(k)) for _ in range(RANDOM_STARTS)),
+        _screened(search, rng),
     ]
+
+
+def _screened(search: Search, rng: np.random.Generator) -> np.ndarray:
+    batch = HardLimits.of(search.problem).project(
+        100.0 * rng.dirichlet(np.ones(search.problem.size), SCREENED)
+    )
+    search.evaluations += SCREENED
+    return batch[int(np.argmax(search.problem.score_batch(batch).total))]
 
 
 def _prune(brief: Brief, search: Search, x: np.ndarray) -> np.ndarray:

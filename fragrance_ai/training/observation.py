@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.objective.constants import PRESENT_PERCENT
+from fragrance_ai.objective.constants import PRESENT_PERCENT, STEVENS_EXPONENT
 from fragrance_ai.training.dynamics import percent_caps
 
 COST_RATIO_CEILING = 4.0
@@ -64,7 +64,8 @@ class ObservationMaker:
 
     def __call__(self, percents: torch.Tensor, t: int) -> torch.Tensor:
         shares = percents / 100.0
-        profile = torch.einsum("nk,nkf->nf", shares, self.weighted_vectors)
+        intensity = shares**STEVENS_EXPONENT  # the objective's fidelity law
+        profile = torch.einsum("nk,nkf->nf", intensity, self.weighted_vectors)
         profile = profile / profile.sum(dim=1, keepdim=True).clamp(min=1e-12)
         role_share = torch.einsum("nk,nkr->nr", shares, self.roles)
         mix_cost = (shares * self.costs).sum(dim=1, keepdim=True)

@@ -47,9 +47,30 @@ def brief(**kw: object) -> Brief:
     return Brief.model_validate(fields)
 
 
-def test_fidelity_is_the_cosine_of_strength_weighted_profile_and_target() -> None:
-    # P = 0.5 * 2 * citrus + 0.5 * 1 * woody = (1, 0.5); T = (0.5, 0.5)
+def test_fidelity_is_the_cosine_of_odour_values_through_stevens_law() -> None:
+    # A and B carry thresholds of 100 and 400 ppb: P = (0.5/100)^0.5 citrus + (0.5/400)^0.5
+    # woody = sqrt(0.005) * (1, 0.5); T = (0.5, 0.5)
+    a = material("a", Family.CITRUS, ("lemon", "fresh"), Role.TOP, odour_threshold_ppb=100.0)
+    b = material("b", Family.WOODY, ("cedar", "dry"), Role.BASE, odour_threshold_ppb=400.0)
     expected = (1 * 0.5 + 0.5 * 0.5) / (math.hypot(1, 0.5) * math.hypot(0.5, 0.5))
+    parts = score(HALF_HALF, brief(), Catalog((a, b)))
+    assert parts.fidelity == pytest.approx(expected, abs=1e-12)
+
+
+def test_doubling_a_dose_does_not_double_its_say() -> None:
+    # 80:20 of two materials with equal thresholds: intensities in the ratio 2:1, not 4:1
+    a = material("a", Family.CITRUS, ("lemon", "fresh"), Role.TOP, odour_threshold_ppb=50.0)
+    b = material("b", Family.WOODY, ("cedar", "dry"), Role.BASE, odour_threshold_ppb=50.0)
+    parts = score({"a": 80.0, "b": 20.0}, brief(), Catalog((a, b)))
+    expected = (2 * 0.5 + 1 * 0.5) / (math.hypot(2, 1) * math.hypot(0.5, 0.5))
+    assert parts.fidelity == pytest.approx(expected, abs=1e-12)
+
+
+def test_without_a_threshold_one_is_estimated_from_strength() -> None:
+    # log10 t = 3.86 - 0.51 * strength: A (strength 2) is 10^0.51 times as potent as B
+    # (strength 1) per share, and its intensity 10^0.255 times as large at equal shares
+    ratio = 10**0.255
+    expected = (ratio * 0.5 + 0.5) / (math.hypot(ratio, 1) * math.hypot(0.5, 0.5))
     assert score(HALF_HALF, brief(), CATALOG).fidelity == pytest.approx(expected, abs=1e-12)
 
 

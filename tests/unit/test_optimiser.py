@@ -124,7 +124,12 @@ def test_the_optimum_beats_random_formulas_on_the_same_candidates() -> None:
     candidates = [CATALOG.get(i) for i in result.candidates]
     problem = ScoringProblem.compile(brief, candidates)
     rng = np.random.default_rng(7)
-    random = HardLimits.of(problem).project(100.0 * rng.dirichlet(np.ones(len(candidates)), 1000))
+    # random formulas that keep the hard constraints: at most max_materials materials each
+    draws = 100.0 * rng.dirichlet(np.ones(len(candidates)), 1000)
+    ranks = rng.random(draws.shape).argsort(axis=1).argsort(axis=1)
+    draws[ranks >= brief.max_materials] = 0.0
+    random = HardLimits.of(problem).project(draws)
+    random = random[(random > 0).sum(axis=1) <= brief.max_materials]
     best_random = problem.score_batch(random).total
     assert result.objective >= best_random.max()
 
