@@ -61,6 +61,15 @@ DEFAULT_IFRA_SAFETY_MARGIN = 0.9
 """A formula reaches at most this fraction of each IFRA limit, so no line sits on one."""
 
 
+class Style(StrEnum):
+    """A classic structure a brief can name; it brings its accord
+    (fragrance_ai/catalog/accords.csv)."""
+
+    CHYPRE = "chypre"
+    FOUGERE = "fougere"
+    COLOGNE = "cologne"
+
+
 class Season(StrEnum):
     SPRING = "spring"
     SUMMER = "summer"
@@ -114,6 +123,9 @@ class Brief(BaseModel):
         le=1,
         description="Fraction of each IFRA limit a formula may reach",
         examples=[0.9],
+    )
+    style: Style | None = Field(
+        default=None, description="A classic structure the brief names", examples=["chypre"]
     )
     season: Season | None = Field(default=None, description="Season worn", examples=["summer"])
     gender: Gender | None = Field(default=None, description="Intended wearer", examples=["unisex"])

@@ -102,7 +102,8 @@ class BatchSheet(BaseModel):
 
 
 class NamedUse(BaseModel):
-    """A material or note the brief names, and whether the formula gives it an effective dose."""
+    """A material, note or style the brief names, and whether the formula gives it an
+    effective dose."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -112,6 +113,10 @@ class NamedUse(BaseModel):
         gt=0, description="% at which the item counts as used (its usual dose)"
     )
     honoured: bool = Field(description="The item is there at an effective dose")
+    held_at_cap: bool = Field(
+        default=False,
+        description="Short of its effective dose because IFRA or its use level caps it there",
+    )
     materials: tuple[str, ...] = Field(description="The formula's materials answering it")
 
 
@@ -120,7 +125,10 @@ class ScoreParts(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    fidelity: float = Field(description="Odour profile similarity to the brief's target")
+    fidelity: float = Field(
+        description="Similarity of the odour profile (odour values through Stevens' law) "
+        "to the brief's target"
+    )
     pyramid: float = Field(description="Top/heart/base balance for the concentration type")
     ifra: float = Field(description="1 when compliant, falling with the amount over the limits")
     cost: float = Field(description="1 within budget, falling above it")

@@ -112,6 +112,8 @@ def _dose_lines(formula: Formula) -> list[str]:
     for use in formula.named:
         if use.honoured:
             verdict = "effective dose"
+        elif use.held_at_cap:
+            verdict = f"at its IFRA or use-level cap, below its usual {use.effective_percent:g}%"
         elif use.materials:
             verdict = f"BELOW its effective dose of {use.effective_percent:g}%"
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from fragrance_ai.interpreter import lexicon as lx
 from fragrance_ai.interpreter.terms import Kind, Match
 from fragrance_ai.interpreter.text import surface
-from schemas.brief import Concentration, Gender, Season
+from schemas.brief import Concentration, Gender, Season, Style
 from schemas.material import Family
 
 # Relative pull of each kind of word on the target profile: naming a family
@@ -36,6 +36,7 @@ class Draft:
     genders: list[tuple[Gender, str]] = field(default_factory=list)
     concentrations: list[tuple[Concentration, str]] = field(default_factory=list)
     intensities: list[tuple[Concentration, str]] = field(default_factory=list)
+    styles: list[tuple[Style, str]] = field(default_factory=list)
     evidence: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -57,6 +58,8 @@ def _want(draft: Draft, m: Match, words: str) -> None:
     scale = STRUCTURAL_WEIGHT if m.structural else None
     if kind in (Kind.FAMILY, Kind.STYLE):
         draft.pull(m.term.families, scale or FAMILY_WEIGHT, words, soft=False)
+        if kind is Kind.STYLE:
+            draft.styles.append((lx.STYLE_OF[value], words))
     elif kind is Kind.MOOD:
         draft.pull(m.term.families, MOOD_WEIGHT, words, soft=True)
     elif kind is Kind.NOTE:

@@ -113,6 +113,7 @@ def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
         "excluded_notes": tuple(draft.excluded_notes),
         "concentration": resolve.choose_concentration(draft),
         "product": product,
+        "style": resolve.choose_style(draft),
         "season": season,
         "gender": gender,
         "budget_per_kg": budget,

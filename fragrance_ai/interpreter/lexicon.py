@@ -5,7 +5,7 @@ DESCRIPTOR_FAMILY and material names from the catalog itself, read at run time.
 Phrases are written as perfumers write them; `phrases()` splits them into words.
 """
 
-from schemas.brief import Concentration, Gender, Season
+from schemas.brief import Concentration, Gender, Season, Style
 from schemas.material import Family as F
 
 Mix = dict[F, float]
@@ -42,6 +42,16 @@ STYLE_WORDS: dict[str, Mix] = {
     "fougere": {F.AROMATIC: 0.5, F.WOODY: 0.25, F.GOURMAND: 0.25},
     "barbershop": {F.AROMATIC: 0.5, F.WOODY: 0.25, F.GOURMAND: 0.25},
     "cologne style": {F.CITRUS: 0.6, F.AROMATIC: 0.4},
+    "classic cologne": {F.CITRUS: 0.6, F.AROMATIC: 0.4},
+}
+
+# The structure each style word names (schemas.brief.Style), whose accord it brings.
+STYLE_OF: dict[str, Style] = {
+    "chypre": Style.CHYPRE,
+    "fougere": Style.FOUGERE,
+    "barbershop": Style.FOUGERE,
+    "cologne style": Style.COLOGNE,
+    "classic cologne": Style.COLOGNE,
 }
 
 # Mood words: they hint at families without naming them, so they weigh less and

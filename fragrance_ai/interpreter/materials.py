@@ -35,6 +35,8 @@ def _derived_aliases(material: Material) -> set[str]:
         aliases.add(" ".join(words[:-1]))
     if len(words) > 2 and words[1] in _NATURAL_FORMS:
         aliases.add(" ".join(words[:2]))
+    if material.natural and len(words) == 2 and words[1] in _NATURAL_FORMS:
+        aliases.add(words[0])  # "oakmoss" for "Oakmoss absolute"; a note of that name wins
     return {a for a in aliases if a}
 
 

@@ -8,7 +8,7 @@ from fragrance_ai.catalog import Catalog
 from fragrance_ai.interpreter import lexicon as lx
 from fragrance_ai.interpreter.draft import Draft
 from fragrance_ai.interpreter.errors import ContradictoryBriefError, VagueBriefError
-from schemas.brief import Concentration, Gender, Season
+from schemas.brief import Concentration, Gender, Season, Style
 from schemas.material import Family
 
 PRIOR_WEIGHT = 0.3
@@ -76,7 +76,7 @@ def family_weights(
     return {f: round(w / total, 4) for f, w in weights.items() if w > 0}
 
 
-Choice = TypeVar("Choice", Season, Gender, Concentration)
+Choice = TypeVar("Choice", Season, Gender, Concentration, Style)
 
 
 def _first(draft: Draft, readings: list[tuple[Choice, str]], field_name: str) -> Choice | None:
@@ -89,6 +89,10 @@ def _first(draft: Draft, readings: list[tuple[Choice, str]], field_name: str) ->
             f"several values of {field_name} named; using the first, {chosen} ('{words}')"
         )
     return chosen
+
+
+def choose_style(draft: Draft) -> Style | None:
+    return _first(draft, draft.styles, "style")
 
 
 def choose_season(draft: Draft) -> Season | None:
@@ -109,6 +113,11 @@ def choose_concentration(draft: Draft) -> Concentration:
     named = _first(draft, draft.concentrations, "concentration")
     if named is not None:
         return named
+    colognes = [words for style, words in draft.styles if style is Style.COLOGNE]
+    if not draft.intensities and colognes:
+        draft.cite("concentration", colognes[0])
+        draft.notes.append(f"no concentration named: '{colognes[0]}' suggests EdC")
+        return Concentration.EDC
     if not draft.intensities:
         draft.notes.append("no concentration named: EdP by default")
         return Concentration.EDP

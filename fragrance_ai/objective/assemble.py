@@ -4,7 +4,13 @@ from collections.abc import Mapping
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective.constants import ETHANOL_COST_PER_KG, PRESENT_PERCENT, ROLES
-from fragrance_ai.objective.dosing import FALLBACK_EFFECTIVE_PERCENT, effective_percent
+from fragrance_ai.objective.dosing import (
+    FALLBACK_EFFECTIVE_PERCENT,
+    accord_coverage,
+    accord_for,
+    effective_percent,
+    wanted_items,
+)
 from fragrance_ai.objective.scalar import satisfies, score_shares, use_excess
 from fragrance_ai.objective.weighing import batch_sheet
 from fragrance_ai.regulation import (
@@ -80,39 +86,66 @@ def assemble_formula(
         allergens=allergen_lines(regulation, shares, use),
         certificate=certificate(regulation, shares),
         within_use_levels=use_excess(shares) == 0,
-        named=named_uses(shares, brief, catalog),
+        named=named_uses(shares, brief, catalog, regulation),
         batch=batch_sheet({materials[i]: rounded[i] for i in order}),
         score=score_shares(shares, brief, regulation),
     )
 
 
 def named_uses(
-    shares: Mapping[Material, float], brief: Brief, catalog: Catalog
+    shares: Mapping[Material, float], brief: Brief, catalog: Catalog, regulation: Regulation
 ) -> tuple[NamedUse, ...]:
-    """Each wanted material and note: the % of the materials answering it, and whether
-    they reach an effective dose between them (dosing: sum_k p_k / d_k >= 1). A note's
-    effective dose is reported as that of its most present carrier, or, with none in
-    the formula, the smallest among the catalog's carriers."""
+    """Each wanted material, note and style: the % of the materials answering it and
+    whether they reach an effective dose (dosing: an accord's quorum each at its dose,
+    else sum_k p_k / d_k >= 1), or, short of it, sit at the cap IFRA or their use level
+    sets. The effective dose reported is the accord quorum's, or that of the most
+    present carrier, or, with none in the formula, the smallest among the catalog's."""
+    doses = {m.id: 100.0 * q / effective_percent(m) for m, q in shares.items()}
+    caps = dict(zip(shares, _caps(list(shares), brief, regulation), strict=True))
     uses = []
-    for item in (*brief.wanted_materials, *brief.wanted_notes):
-        answering = {m: 100.0 * q for m, q in shares.items() if satisfies(m, item)}
-        carriers = list(answering) or [m for m in catalog if satisfies(m, item)]
-        dose = (
-            effective_percent(max(answering, key=answering.__getitem__))
-            if answering
-            else min((effective_percent(m) for m in carriers), default=FALLBACK_EFFECTIVE_PERCENT)
-        )
-        reached = sum(p / effective_percent(m) for m, p in answering.items())
+    for item in wanted_items(brief):
+        accord = accord_for(item)
+        if accord is not None:
+            answering = {m: 100.0 * q for m, q in shares.items() if m.id in accord.parts}
+            met = accord_coverage(doses, accord)
+            quorum = list(accord.parts)[: accord.quorum]
+            dose = sum(effective_percent(catalog.get(i)) for i in quorum)
+        else:
+            answering = {m: 100.0 * q for m, q in shares.items() if satisfies(m, item)}
+            met = min(1.0, sum(doses[m.id] for m in answering))
+            carriers = list(answering) or [m for m in catalog if satisfies(m, item)]
+            dose = (
+                effective_percent(max(answering, key=answering.__getitem__))
+                if answering
+                else min(
+                    (effective_percent(m) for m in carriers), default=FALLBACK_EFFECTIVE_PERCENT
+                )
+            )
+        short = [m for m in answering if doses[m.id] < 1.0 - 1e-6]
         uses.append(
             NamedUse(
                 item=item,
                 percent=round(sum(answering.values()), 2),
                 effective_percent=round(dose, 3),
-                honoured=reached >= 1.0 - 1e-6,
+                honoured=met >= 1.0 - 1e-6,
+                held_at_cap=met < 1.0 - 1e-6
+                and bool(short)
+                and all(answering[m] >= caps[m] - CAP_TOLERANCE_PERCENT for m in short),
                 materials=tuple(m.id for m in answering),
             )
         )
     return tuple(uses)
+
+
+CAP_TOLERANCE_PERCENT = 0.01
+"""A line within this of its cap counts as held at it (lines are given to 0.01%)."""
+
+
+def _caps(materials: list[Material], brief: Brief, regulation: Regulation) -> list[float]:
+    """Most % of the concentrate per material: its IFRA cap in the brief's category and
+    its typical maximum use, whichever is smaller."""
+    ifra = regulation.compile(brief, materials).percent_caps()
+    return [min(float(c), m.max_use_percent or 100.0) for c, m in zip(ifra, materials, strict=True)]
 
 
 def _finished_cost(concentrate_cost: float, load_percent: float, brief: Brief) -> float:

@@ -19,7 +19,7 @@ from fragrance_ai.objective.constants import (
     STEVENS_EXPONENT,
     WEIGHTS,
 )
-from fragrance_ai.objective.dosing import effective_percent, use_caps
+from fragrance_ai.objective.dosing import accord_for, effective_percent, use_caps, wanted_items
 from fragrance_ai.objective.profile import odour_vector, potency, target_vector
 from fragrance_ai.objective.scalar import budget_per_kg, is_excluded, satisfies
 from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
@@ -56,6 +56,9 @@ class ScoringProblem:
     costs: np.ndarray  # (K,)
     excluded_mask: np.ndarray  # (K,) bool
     wanted_matrix: np.ndarray  # (W, K): 1 / effective dose of k where k answers item w
+    accords: tuple[tuple[np.ndarray, np.ndarray, int], ...]
+    """Per wanted item an accord answers: its members' candidate indices, 1 / their
+    effective doses, and its quorum (items met by accord, not by wanted_matrix)."""
     use_caps: np.ndarray  # (K,) typical maximum use, % (100 where none)
 
     @classmethod
@@ -63,7 +66,10 @@ class ScoringProblem:
         cls, brief: Brief, materials: Sequence[Material], regulation: Regulation | None = None
     ) -> "ScoringProblem":
         regulation = regulation or load_regulation()
-        wanted = (*brief.wanted_materials, *brief.wanted_notes)
+        items = wanted_items(brief)
+        by_accord = [accord for w in items if (accord := accord_for(w)) is not None]
+        wanted = [w for w in items if accord_for(w) is None]
+        index = {m.id: k for k, m in enumerate(materials)}
         target_roles = PYRAMID_TARGET[brief.concentration]
         return cls(
             brief=brief,
@@ -81,6 +87,20 @@ class ScoringProblem:
                     for w in wanted
                 ]
             ).reshape(len(wanted), len(materials)),
+            accords=tuple(
+                (
+                    np.array([index[i] for i in accord.parts if i in index], dtype=int),
+                    np.array(
+                        [
+                            1.0 / effective_percent(materials[index[i]])
+                            for i in accord.parts
+                            if i in index
+                        ]
+                    ),
+                    accord.quorum,
+                )
+                for accord in by_accord
+            ),
             use_caps=use_caps(materials),
         )
 
@@ -115,10 +135,12 @@ class ScoringProblem:
         max_n = self.brief.max_materials
         count = np.where(n_present <= max_n, 1.0, max_n / np.maximum(n_present, 1))
 
-        if len(self.wanted_matrix):
-            wanted = np.minimum(1.0, 100.0 * shares @ self.wanted_matrix.T).mean(axis=1)
-        else:
-            wanted = np.ones(len(p))
+        met = [np.minimum(1.0, 100.0 * shares @ self.wanted_matrix.T)]
+        for members, inverse_doses, quorum in self.accords:
+            ratios = np.sort(np.minimum(1.0, 100.0 * shares[:, members] * inverse_doses), axis=1)
+            met.append(ratios[:, ::-1][:, :quorum].sum(axis=1, keepdims=True) / quorum)
+        everything = np.hstack(met)
+        wanted = everything.mean(axis=1) if everything.shape[1] else np.ones(len(p))
 
         over = np.maximum(0.0, 100.0 * shares - self.use_caps - ROUNDING_PERCENT)
         overuse = (over / self.use_caps).sum(axis=1)

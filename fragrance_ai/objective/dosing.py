@@ -5,14 +5,20 @@ limits do (the smaller of the two binds). A material or note the brief names cou
 used only at an effective dose: a material's usual dose, PerfumersWorld's "average"
 use in material_facts.csv, the dose at which it usually plays its part; a note is met
 when the materials carrying it add up to one effective dose between them,
-sum_k p_k / d_k >= 1, so that rose is met by rose oil at its dose, or by phenylethyl
-alcohol and rose oxide at half of theirs each.
+sum_k p_k / d_k >= 1. A note or style with a classic accord (rose, jasmine, chypre,
+fougere... catalog/accords.py) is met by the accord instead: its QUORUM members most
+present, each at an effective dose, min(1, p_k / d_k) averaged over the quorum, so
+that rose is answered by rose materials together, never by geraniol alone.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from functools import cache
 
 import numpy as np
 
+from fragrance_ai.catalog import load_catalog
+from fragrance_ai.catalog.accords import Accord, load_accords
+from schemas.brief import Brief
 from schemas.material import Material
 
 FALLBACK_EFFECTIVE_PERCENT = 1.0
@@ -32,3 +38,61 @@ def effective_percent(material: Material) -> float:
     if material.usual_percent is not None:
         return material.usual_percent[1]
     return min(FALLBACK_EFFECTIVE_PERCENT, material.max_use_percent or 100.0)
+
+
+def wanted_items(brief: Brief) -> tuple[str, ...]:
+    """What the brief asks to be there: its materials, notes and style."""
+    style = (brief.style.value,) if brief.style is not None else ()
+    return (*brief.wanted_materials, *brief.wanted_notes, *style)
+
+
+def accord_for(item: str) -> Accord | None:
+    """The accord that answers a wanted note or style, if any."""
+    return load_accords().get(item)
+
+
+def accord_coverage(doses: Mapping[str, float], accord: Accord) -> float:
+    """Mean over the accord's quorum of min(1, p_k / d_k), its members taken most
+    covered first; `doses` maps a member id to p_k / d_k."""
+    ratios = sorted((min(1.0, doses.get(k, 0.0)) for k in accord.parts), reverse=True)
+    return sum(ratios[: accord.quorum]) / accord.quorum
+
+
+NAMESAKE_PARTS = frozenset(
+    ["oil", "absolute", "resinoid", "butter", "bud", "berry", "seed", "wood", "tar", "flower"]
+)
+"""What may follow a note's word in a natural's name for the natural to be that note's
+namesake: "lemon oil", "clove bud oil", but not "violet leaf absolute" for violet."""
+
+
+@cache
+def namesakes() -> dict[str, str]:
+    """Note -> the catalog natural named after it (the first in catalog order)."""
+    found: dict[str, str] = {}
+    for material in load_catalog():
+        words = material.name.lower().split()
+        if material.natural and len(words) > 1 and words[1] in NAMESAKE_PARTS:
+            found.setdefault(words[0], material.id)
+    return found
+
+
+def held_members(brief: Brief, available: Collection[str]) -> list[str]:
+    """The materials an optimiser brings in, and holds at their effective doses, for the
+    brief's wanted notes and style: each accord's quorum, largest parts first among the
+    materials available, and for a note with no accord the natural named after it
+    ("lemon" by lemon oil, not by lemongrass alone), as far as the brief's material count
+    allows beside its wanted materials."""
+    room = brief.max_materials - len(brief.wanted_materials)
+    chosen: list[str] = []
+    for item in wanted_items(brief):
+        accord = accord_for(item)
+        if accord is not None:
+            members = [i for i in accord.parts if i in available][: accord.quorum]
+        else:
+            namesake = namesakes().get(item) if item in brief.wanted_notes else None
+            members = [namesake] if namesake is not None and namesake in available else []
+        for member in members:
+            fresh = member not in chosen and member not in brief.wanted_materials
+            if fresh and len(chosen) < room:
+                chosen.append(member)
+    return chosen

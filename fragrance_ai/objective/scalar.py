@@ -16,7 +16,12 @@ from fragrance_ai.objective.constants import (
     STEVENS_EXPONENT,
     WEIGHTS,
 )
-from fragrance_ai.objective.dosing import effective_percent
+from fragrance_ai.objective.dosing import (
+    accord_coverage,
+    accord_for,
+    effective_percent,
+    wanted_items,
+)
 from fragrance_ai.objective.profile import odour_vector, potency, target_vector
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief, Product
@@ -100,18 +105,21 @@ def count_score(present: list[Material], brief: Brief) -> float:
 
 
 def wanted_score(shares: dict[Material, float], brief: Brief) -> float:
-    """Mean over the wanted materials and notes w of min(1, sum_k 100 q_k / d_k), k the
-    materials answering w and d_k their effective dose (dosing.effective_percent): a
-    wanted item is met once it is there at an effective dose; 1 if nothing is wanted."""
-    wanted = (*brief.wanted_materials, *brief.wanted_notes)
+    """Mean over the wanted materials, notes and style w of how far each is met: by its
+    accord where one answers it (dosing.accord_coverage), else min(1, sum_k 100 q_k /
+    d_k), k the materials answering w and d_k their effective dose
+    (dosing.effective_percent); 1 if nothing is wanted."""
+    wanted = wanted_items(brief)
     if not wanted:
         return 1.0
-    met = [
-        min(
-            1.0, sum(100.0 * q / effective_percent(m) for m, q in shares.items() if satisfies(m, w))
-        )
-        for w in wanted
-    ]
+    doses = {m.id: 100.0 * q / effective_percent(m) for m, q in shares.items()}
+    met = []
+    for w in wanted:
+        accord = accord_for(w)
+        if accord is not None:
+            met.append(accord_coverage(doses, accord))
+        else:
+            met.append(min(1.0, sum(doses[m.id] for m in shares if satisfies(m, w))))
     return sum(met) / len(wanted)
 
 

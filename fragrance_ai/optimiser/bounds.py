@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fragrance_ai.objective.constants import PRESENT_PERCENT
-from fragrance_ai.objective.dosing import effective_percent, use_caps
+from fragrance_ai.objective.dosing import effective_percent, held_members, use_caps
 from fragrance_ai.optimiser.errors import ContradictoryBriefError
 from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief
@@ -36,13 +36,17 @@ def lower_bounds(
     brief: Brief, materials: Sequence[Material], limits: SubstanceLimits
 ) -> np.ndarray:
     """Least % per material: its effective dose (or less where IFRA or its use level
-    allows less) for wanted materials, 0 for the others; wanted materials whose doses
+    allows less) for wanted materials and the materials that answer the brief's notes and
+    style (dosing.held_members: accords, namesakes), 0 for the others; wanted materials whose doses
     together pass WANTED_ROOM_PERCENT are scaled down together. Raises
     ContradictoryBriefError, naming the standard and the largest dose it allows, when
     IFRA leaves a wanted material no room."""
     upper = upper_bounds(limits, materials)
     lower = np.zeros(len(materials))
+    members = set(held_members(brief, [m.id for m in materials]))
     for k, m in enumerate(materials):
+        if m.id in members:
+            lower[k] = min(effective_percent(m), upper[k])
         if m.id in brief.wanted_materials:
             if upper[k] < 2 * PRESENT_PERCENT:
                 raise ContradictoryBriefError(_no_room(brief, m, limits, k, upper[k]))

@@ -1,7 +1,8 @@
 """Choose the candidate materials an optimiser works with for a brief.
 
-The choice is deterministic: wanted materials first, then one material per wanted
-note, then the best match for each pyramid role, then the closest odour matches to
+The choice is deterministic: wanted materials first, then the materials that answer the
+wanted notes and style (accords' largest members, a note's namesake natural), then one
+material per wanted note still unanswered, then the best match for each pyramid role, then the closest odour matches to
 the brief's target profile. Excluded materials never enter. With a budget, a
 material dearer than the budget counts for less, so the set keeps it reachable. Use
 levels cap most materials, so roomy materials come in until the set can fill 100%.
@@ -11,6 +12,7 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.constants import ROLES
+from fragrance_ai.objective.dosing import accord_for, held_members
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.optimiser.bounds import upper_bounds
@@ -86,8 +88,13 @@ def select_candidates(
     ranked = sorted(allowed, key=lambda m: (-score[m.id], m.id))
 
     chosen: dict[str, Material] = {i: catalog.get(i) for i in brief.wanted_materials}
+    by_id = {m.id: m for m in allowed}
+    for member in held_members(brief, by_id):
+        chosen[member] = by_id[member]
 
     for note in brief.wanted_notes:
+        if accord_for(note) is not None:
+            continue  # answered by its accord's members
         if not any(satisfies(m, note) for m in chosen.values()):
             carriers = [m for m in ranked if satisfies(m, note)]
             if carriers:

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, assemble_formula
-from fragrance_ai.objective.constants import PYRAMID_TARGET, ROLES
-from fragrance_ai.objective.dosing import effective_percent
+from fragrance_ai.objective.constants import PRESENT_PERCENT, PYRAMID_TARGET, ROLES
+from fragrance_ai.objective.dosing import accord_for, effective_percent
 from fragrance_ai.objective.scalar import satisfies
 from fragrance_ai.optimiser.bounds import lower_bounds, upper_bounds
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
@@ -75,9 +75,8 @@ def optimise(
     climbs = [search.climb(s) for s in (*_starts(brief, candidates, search), fallback)]
     best = max(climbs, key=lambda x: (search.acceptable(x, len(x)), search.total(x)))
     # pruning climbs again on a smaller support and can land lower: keep the better
-    kept = [
-        x for x in (_prune(brief, search, best), best) if search.acceptable(x, brief.max_materials)
-    ]
+    finals = (_without_traces(search, _prune(brief, search, best)), _without_traces(search, best))
+    kept = [x for x in finals if search.acceptable(x, brief.max_materials)]
     best = max(kept, key=search.total) if kept else fallback
     formula = assemble_formula(
         {m.id: float(p) for m, p in zip(candidates, best, strict=True) if p > 0},
@@ -92,6 +91,15 @@ def optimise(
         objective=formula.score.total,
         evaluations=search.evaluations,
     )
+
+
+def _without_traces(search: Search, x: np.ndarray) -> np.ndarray:
+    """Traces below PRESENT_PERCENT, which the formula would drop and rescale the rest
+    for (past their caps), taken out and their share given back within the bounds."""
+    trace = (x > 0) & (x < PRESENT_PERCENT)
+    if not trace.any():
+        return x
+    return search.project(np.where(trace, 0.0, x), np.where(trace, 0.0, search.upper))
 
 
 def _cost_cap(brief: Brief, cheapest: Cheapest) -> float | None:
@@ -135,6 +143,7 @@ def _build_search(
     groups = [
         np.array([k for k, m in enumerate(candidates) if satisfies(m, note)])
         for note in brief.wanted_notes
+        if accord_for(note) is None  # an accord's members are held by their lower bounds
     ]
     return Search(
         problem=problem,

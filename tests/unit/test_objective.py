@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
+from fragrance_ai.catalog.accords import load_accords
 from fragrance_ai.objective import ScoringProblem, score
 from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
+from fragrance_ai.objective.dosing import effective_percent
 from schemas import Brief, Concentration, Family, Material, Role
-from schemas.brief import Product
+from schemas.brief import Product, Style
 from tests.fixtures.regulation import limited
 
 
@@ -39,6 +41,7 @@ CATALOG = Catalog((A, B, C))
 B_AT_10 = limited({"b": 10.0})
 """B is a substance limited to 10% of the finished product in every category."""
 HALF_HALF = {"a": 50.0, "b": 50.0}
+FULL = load_catalog()
 
 
 def brief(**kw: object) -> Brief:
@@ -162,13 +165,13 @@ def test_a_trace_below_the_presence_threshold_is_not_counted() -> None:
     assert score(trace, brief(wanted_materials=("b",)), CATALOG).wanted == pytest.approx(0.04)
 
 
-# D is used at 2-8% (usual), at most 20%; E carries D's note "jasmine" at 1-4%, at most 10%.
+# D is used at 2-8% (usual), at most 20%; E carries D's note "sweet" at 1-4%, at most 10%.
 D = material(
     "d", Family.FLORAL, ("jasmine", "sweet"), Role.HEART,
     usual_percent=(2.0, 8.0), max_use_percent=20.0, cost_per_kg=20_000.0,
 )  # fmt: skip
 E = material(
-    "e", Family.FLORAL, ("jasmine", "fresh"), Role.HEART,
+    "e", Family.FLORAL, ("jasmine", "sweet"), Role.HEART,
     usual_percent=(1.0, 4.0), max_use_percent=10.0,
 )  # fmt: skip
 DOSED = Catalog((A, B, D, E))
@@ -182,8 +185,23 @@ def test_a_wanted_material_is_met_in_proportion_to_its_effective_dose() -> None:
 def test_a_wanted_note_is_met_by_its_carriers_doses_together() -> None:
     # 4/8 of D's dose and 2/4 of E's: one effective dose between them
     half_each = {"a": 94.0, "d": 4.0, "e": 2.0}
-    assert score(half_each, brief(wanted_notes=("jasmine",)), DOSED).wanted == pytest.approx(1.0)
-    assert score({"a": 98.0, "e": 2.0}, brief(wanted_notes=("jasmine",)), DOSED).wanted == 0.5
+    assert score(half_each, brief(wanted_notes=("sweet",)), DOSED).wanted == pytest.approx(1.0)
+    assert score({"a": 98.0, "e": 2.0}, brief(wanted_notes=("sweet",)), DOSED).wanted == 0.5
+
+
+def test_a_note_with_an_accord_is_met_by_the_accord_never_by_one_material() -> None:
+    # rose: its three members most present, each min(1, p / usual dose), averaged
+    rose = load_accords()["rose"]
+    doses = {i: effective_percent(FULL.get(i)) for i in rose.parts}
+    wants_rose = brief(family_weights={Family.FLORAL: 1.0}, wanted_notes=("rose",))
+    three = dict(list(doses.items())[:3])
+    full = {**three, "hedione": 100.0 - sum(three.values())}
+    assert score(full, wants_rose, FULL).wanted == pytest.approx(1.0)
+    geraniol_alone = {"geraniol": 20.0, "hedione": 80.0}
+    assert score(geraniol_alone, wants_rose, FULL).wanted == pytest.approx(1 / 3)
+    half = {i: d / 2 for i, d in three.items()}
+    half["hedione"] = 100.0 - sum(half.values())
+    assert score(half, wants_rose, FULL).wanted == pytest.approx(0.5)
 
 
 def test_use_above_the_typical_maximum_is_a_hard_penalty_plus_the_relative_excess() -> None:
@@ -225,7 +243,6 @@ def test_an_empty_formula_is_rejected_with_a_message() -> None:
 
 # --- batch against scalar ---------------------------------------------------------
 
-FULL = load_catalog()
 NOTES = sorted(DESCRIPTOR_FAMILY)
 PARTS = ("fidelity", "pyramid", "ifra", "cost", "count", "wanted", "excluded", "total")
 
@@ -264,6 +281,7 @@ def problems(draw: st.DrawFn) -> tuple[Brief, list[Material], np.ndarray]:
         excluded_notes=tuple(excluded_notes),
         concentration=draw(st.sampled_from(list(Concentration))),
         product=draw(st.sampled_from(list(Product))),
+        style=draw(st.none() | st.sampled_from(list(Style))),
         budget_per_kg=draw(st.none() | st.floats(5.0, 300.0)),
         max_materials=draw(st.integers(2, 12)),
     )
