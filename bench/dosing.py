@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     for use_ga in (False, True) if args.ga else (False,):
         started = time.perf_counter()
-        made = within = named = honoured = compliant = 0
+        made = within = named = honoured = capped = compliant = 0
         costs: list[float] = []
         print(f"\n{'GA' if use_ga else 'reference'} optimiser")
         for text in BRIEFS:
@@ -65,18 +65,21 @@ def main() -> None:
             compliant += formula.ifra_compliant
             named += len(formula.named)
             honoured += sum(use.honoured for use in formula.named)
+            capped += sum(use.held_at_cap for use in formula.named)
             costs.append(formula.cost_per_kg_concentrate)
-            missed = [u.item for u in formula.named if not u.honoured]
+            missed = [u.item for u in formula.named if not (u.honoured or u.held_at_cap)]
+            at_cap = [u.item for u in formula.named if u.held_at_cap]
             print(
                 f"  {'within' if not over else 'OVER':<6} ${formula.cost_per_kg_concentrate:>8.2f}/kg "
                 f"{text[:56]:<56}  named {len(formula.named) - len(missed)}/{len(formula.named)}"
+                + (f", at its IFRA or use cap: {', '.join(at_cap)}" if at_cap else "")
                 + (f", missed {', '.join(missed)}" if missed else "")
                 + (f", over: {'; '.join(over)}" if over else "")
             )
         print(
             f"  {made} formulas of {len(BRIEFS)} briefs: {within} within use levels, "
             f"{compliant} IFRA compliant, {honoured} of {named} named items at an effective "
-            f"dose; cost ${min(costs):.2f}-${max(costs):.2f}/kg (median "
+            f"dose and {capped} held at the cap IFRA or their use level sets; cost ${min(costs):.2f}-${max(costs):.2f}/kg (median "
             f"${sorted(costs)[len(costs) // 2]:.2f}); {time.perf_counter() - started:.1f} s"
         )
 
