@@ -99,6 +99,7 @@ def select_candidates(
             carriers = [m for m in ranked if satisfies(m, note)]
             if carriers:
                 chosen.setdefault(carriers[0].id, carriers[0])
+    kept = set(chosen)
     for role in ROLES:
         if len(chosen) < size and not any(m.role is role for m in chosen.values()):
             players = [m for m in ranked if m.role is role]
@@ -106,7 +107,6 @@ def select_candidates(
                 chosen.setdefault(players[0].id, players[0])
     if brief.budget_per_kg is not None:
         _keep_budget_reachable(chosen, ranked, brief.budget_per_kg, unrestricted)
-    kept = set(chosen)
     for material in ranked:
         if len(chosen) >= size:
             break
@@ -146,8 +146,8 @@ def _keep_fillable(
 ) -> None:
     """Use levels and IFRA limits cap most materials well below 100%: while the set
     cannot reach 100% within them, the most relevant roomy material comes in, in place
-    of the optional member with the least room (wanted materials, note carriers and
-    role picks stay)."""
+    of the optional member with the least room (wanted materials and the materials that
+    answer wanted notes and the style stay)."""
 
     def caps(materials: list[Material]) -> np.ndarray:
         limits = regulation.compile(brief, materials)
