@@ -160,11 +160,29 @@ def _keep_fillable(
     outside = [m for m in ranked if m.id not in chosen]
     roomy = [m for m, cap in zip(outside, caps(outside), strict=True) if cap >= ROOMY_PERCENT]
     while roomy and reach() < 100.0 - 1e-6:
-        incoming = roomy.pop(0)
-        if len(chosen) >= size:
-            optional = [m for m in chosen.values() if m.id not in kept]
-            if not optional:
-                return
-            room = dict(zip([m.id for m in optional], caps(optional), strict=True))
-            del chosen[min(room, key=room.__getitem__)]
+        if len(chosen) < size:
+            incoming = roomy.pop(0)
+            chosen[incoming.id] = incoming
+            continue
+        optional = [m for m in chosen.values() if m.id not in kept]
+        swap = _swap(chosen, optional, caps(optional), roomy)
+        if swap is None:
+            return
+        leaving, incoming = swap
+        roomy.remove(incoming)
+        del chosen[leaving.id]
         chosen[incoming.id] = incoming
+
+
+def _swap(
+    chosen: dict[str, Material], optional: list[Material], room: np.ndarray, roomy: list[Material]
+) -> tuple[Material, Material] | None:
+    """The optional member with the least room and the most relevant roomy material to
+    replace it; a role's only member gives way only to a material of the same role."""
+    for k in np.argsort(room, kind="stable"):
+        leaving = optional[k]
+        sole = sum(m.role is leaving.role for m in chosen.values()) == 1
+        incoming = next((m for m in roomy if not sole or m.role is leaving.role), None)
+        if incoming is not None:
+            return leaving, incoming
+    return None

@@ -23,6 +23,8 @@ from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
 from fragrance_ai.optimiser.projection import HardLimits, project_to_limits
 from fragrance_ai.regulation import load_regulation
+from fragrance_ai.training.briefs import sample_brief
+from fragrance_ai.training.problem import compile_problem
 from schemas import Brief, Concentration, Family, Material, Role
 from schemas.brief import Product
 from tests.fixtures.dosing import assert_within_use_levels
@@ -253,3 +255,13 @@ def test_projection_meets_the_caps_and_every_shared_budget(
     assert projected.sum() == pytest.approx(100.0)
     assert (projected <= caps + 1e-9).all() and (projected >= 0).all()
     assert (projected @ contents <= budgets * (1 + 1e-6)).all()
+
+
+@pytest.mark.parametrize("size", [5, 8, 12])
+def test_candidate_sets_of_any_size_can_fill_100_percent_within_use_levels(size: int) -> None:
+    # use levels cap most materials well below 100%: a set of potent materials alone
+    # (cade, p-cresyl methyl ether...) cannot make a formula, so roomier ones come in
+    rng = np.random.default_rng(size)
+    for _ in range(60):
+        brief = sample_brief(rng, CATALOG)
+        HardLimits.of(compile_problem(brief, size))  # raises FormulationError if not
