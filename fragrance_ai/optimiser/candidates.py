@@ -3,9 +3,10 @@
 The choice is deterministic: wanted materials first, then the materials that answer the
 wanted notes and style (accords' largest members, a note's namesake natural), then one
 material per wanted note still unanswered, then the best match for each pyramid role,
-then the closest odour matches to the brief's target profile. Excluded materials never enter. With a budget, a
-material dearer than the budget counts for less, so the set keeps it reachable. Use
-levels cap most materials, so roomy materials come in until the set can fill 100%.
+then the closest odour matches to the brief's target profile. Excluded materials never
+enter. With a budget, a material dearer than the budget counts for less, so the set
+keeps it reachable. Use levels cap most materials, so roomy materials come in until the
+set can fill 100%.
 """
 
 import numpy as np
