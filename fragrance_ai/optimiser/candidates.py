@@ -13,10 +13,9 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.constants import ROLES
-from fragrance_ai.objective.dosing import accord_for, held_members
+from fragrance_ai.objective.dosing import accord_for, held_members, use_caps
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
-from fragrance_ai.optimiser.bounds import upper_bounds
 from fragrance_ai.optimiser.errors import (
     ContradictoryBriefError,
     NoCandidatesError,
@@ -80,7 +79,10 @@ def select_candidates(
     allowed = [m for m in catalog if not is_excluded(m, brief)]
     if not allowed:
         raise NoCandidatesError("the brief's exclusions rule out every material in the catalog")
-    caps = (regulation or load_regulation()).compile(brief, allowed).percent_caps()
+    regulation = regulation or load_regulation()
+    caps = regulation.compile(brief, allowed).percent_caps()
+    # a material's cap on its own does not depend on the set it is in
+    cap_of = dict(zip([m.id for m in allowed], np.minimum(caps, use_caps(allowed)), strict=True))
     unrestricted = {m.id for m, cap in zip(allowed, caps, strict=True) if cap >= 100.0}
     allowed = [
         m for m, cap in zip(allowed, caps, strict=True) if cap > 0 or m.id in brief.wanted_materials
@@ -112,7 +114,7 @@ def select_candidates(
         if len(chosen) >= size:
             break
         chosen.setdefault(material.id, material)
-    _keep_fillable(chosen, kept, ranked, brief, regulation or load_regulation(), size)
+    _keep_fillable(chosen, kept, ranked, brief, regulation, cap_of, size)
     order = {m.id: i for i, m in enumerate(catalog)}
     return sorted(chosen.values(), key=lambda m: order[m.id])
 
@@ -143,6 +145,7 @@ def _keep_fillable(
     ranked: list[Material],
     brief: Brief,
     regulation: Regulation,
+    cap_of: dict[str, float],
     size: int,
 ) -> None:
     """Use levels and IFRA limits cap most materials well below 100%: while the set
@@ -151,15 +154,13 @@ def _keep_fillable(
     answer wanted notes and the style stay)."""
 
     def caps(materials: list[Material]) -> np.ndarray:
-        limits = regulation.compile(brief, materials)
-        return upper_bounds(limits, materials)
+        return np.array([cap_of[m.id] for m in materials])
 
     def reach() -> float:
         materials = list(chosen.values())
         return reachable_percent(regulation.compile(brief, materials), caps(materials))
 
-    outside = [m for m in ranked if m.id not in chosen]
-    roomy = [m for m, cap in zip(outside, caps(outside), strict=True) if cap >= ROOMY_PERCENT]
+    roomy = [m for m in ranked if m.id not in chosen and cap_of[m.id] >= ROOMY_PERCENT]
     while roomy and reach() < 100.0 - 1e-6:
         if len(chosen) < size:
             incoming = roomy.pop(0)

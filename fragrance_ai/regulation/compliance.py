@@ -13,7 +13,7 @@ and the formula's report all read it.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -59,9 +59,17 @@ class Regulation:
     def use(self, brief: Brief) -> ProductUse:
         return product_use(self.products, brief)
 
+    @cached_property
+    def _constituents_by_material(self) -> dict[str, tuple[Constituent, ...]]:
+        grouped: dict[str, list[Constituent]] = {}
+        for constituent in self.constituents:
+            grouped.setdefault(constituent.material_id, []).append(constituent)
+        return {material_id: tuple(rows) for material_id, rows in grouped.items()}
+
     def shares(self, material: Material) -> dict[str, float]:
         """CAS number -> fraction of the material."""
-        return substance_shares(material, self.constituents, self.shared_cas)
+        own = self._constituents_by_material.get(material.id, ())
+        return substance_shares(material, own, self.shared_cas)
 
     def compile(self, brief: Brief, materials: Sequence[Material]) -> "SubstanceLimits":
         use = self.use(brief)
