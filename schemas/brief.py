@@ -57,6 +57,9 @@ class Product(StrEnum):
     PLUG_IN = "plug_in"
 
 
+MAX_BRIEF_CHARS = 2000
+"""The longest brief text accepted, by the API and the interpreter alike."""
+
 DEFAULT_IFRA_SAFETY_MARGIN = 0.9
 """A formula reaches at most this fraction of each IFRA limit, so no line sits on one."""
 

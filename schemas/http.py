@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fragrance_ai.interpreter.errors import MAX_BRIEF_CHARS
+from schemas.brief import MAX_BRIEF_CHARS
 from schemas.messages import FormulationOptions
 
 

@@ -4,7 +4,7 @@ Every message is written for the perfumer: it says what was wrong with the text
 and, where it can, how to say it instead.
 """
 
-MAX_BRIEF_CHARS = 2000
+from schemas.brief import MAX_BRIEF_CHARS
 
 
 class BriefError(ValueError):

@@ -9,6 +9,7 @@ from fragrance_ai.objective.dosing import (
     accord_coverage,
     accord_for,
     effective_percent,
+    material_caps,
     wanted_items,
 )
 from fragrance_ai.objective.scalar import satisfies, score_shares, use_excess
@@ -101,7 +102,9 @@ def named_uses(
     sets. The effective dose reported is the accord quorum's, or that of the most
     present carrier, or, with none in the formula, the smallest among the catalog's."""
     doses = {m.id: 100.0 * q / effective_percent(m) for m, q in shares.items()}
-    caps = dict(zip(shares, _caps(list(shares), brief, regulation), strict=True))
+    materials = list(shares)
+    limits = regulation.compile(brief, materials)
+    caps = dict(zip(materials, material_caps(limits, materials), strict=True))
     uses = []
     for item in wanted_items(brief):
         accord = accord_for(item)
@@ -139,13 +142,6 @@ def named_uses(
 
 CAP_TOLERANCE_PERCENT = 0.01
 """A line within this of its cap counts as held at it (lines are given to 0.01%)."""
-
-
-def _caps(materials: list[Material], brief: Brief, regulation: Regulation) -> list[float]:
-    """Most % of the concentrate per material: its IFRA cap in the brief's category and
-    its typical maximum use, whichever is smaller."""
-    ifra = regulation.compile(brief, materials).percent_caps()
-    return [min(float(c), m.max_use_percent or 100.0) for c, m in zip(ifra, materials, strict=True)]
 
 
 def _finished_cost(concentrate_cost: float, load_percent: float, brief: Brief) -> float:

@@ -67,8 +67,9 @@ class ScoringProblem:
     ) -> "ScoringProblem":
         regulation = regulation or load_regulation()
         items = wanted_items(brief)
-        by_accord = [accord for w in items if (accord := accord_for(w)) is not None]
-        wanted = [w for w in items if accord_for(w) is None]
+        accords = [(w, accord_for(w)) for w in items]  # an item may come twice
+        by_accord = [accord for _, accord in accords if accord is not None]
+        wanted = [w for w, accord in accords if accord is None]
         index = {m.id: k for k, m in enumerate(materials)}
         target_roles = PYRAMID_TARGET[brief.concentration]
         return cls(

@@ -18,6 +18,7 @@ import numpy as np
 
 from fragrance_ai.catalog import load_catalog
 from fragrance_ai.catalog.accords import Accord, load_accords
+from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief
 from schemas.material import Material
 
@@ -31,6 +32,12 @@ def use_caps(materials: Sequence[Material]) -> np.ndarray:
     """Most % of the concentrate per material by its typical maximum use; 100 where no
     maximum is on record."""
     return np.array([m.max_use_percent or 100.0 for m in materials], dtype=float)
+
+
+def material_caps(limits: SubstanceLimits, materials: Sequence[Material]) -> np.ndarray:
+    """Most % of the concentrate per material on its own: the smaller of its IFRA cap in
+    the brief's category (0 when prohibited) and its typical maximum use."""
+    return np.minimum(limits.percent_caps(), use_caps(materials))
 
 
 def effective_percent(material: Material) -> float:

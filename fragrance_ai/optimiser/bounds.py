@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fragrance_ai.objective.constants import PRESENT_PERCENT
-from fragrance_ai.objective.dosing import effective_percent, held_members, use_caps
+from fragrance_ai.objective.dosing import effective_percent, held_members, material_caps
 from fragrance_ai.optimiser.errors import ContradictoryBriefError
 from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief
@@ -21,7 +21,7 @@ of the formula room; beyond it they are scaled down together."""
 def upper_bounds(limits: SubstanceLimits, materials: Sequence[Material]) -> np.ndarray:
     """Most % of the concentrate per material on its own: the smaller of its IFRA cap (0
     when it holds a substance the brief's category prohibits) and its typical maximum use."""
-    return np.minimum(limits.percent_caps(), use_caps(materials))
+    return material_caps(limits, materials)
 
 
 def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarray]:

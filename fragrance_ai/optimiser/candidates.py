@@ -13,7 +13,7 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.constants import ROLES
-from fragrance_ai.objective.dosing import accord_for, held_members, use_caps
+from fragrance_ai.objective.dosing import accord_for, held_members, material_caps
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.optimiser.errors import (
@@ -80,9 +80,10 @@ def select_candidates(
     if not allowed:
         raise NoCandidatesError("the brief's exclusions rule out every material in the catalog")
     regulation = regulation or load_regulation()
-    caps = regulation.compile(brief, allowed).percent_caps()
+    limits = regulation.compile(brief, allowed)
+    caps = limits.percent_caps()
     # a material's cap on its own does not depend on the set it is in
-    cap_of = dict(zip([m.id for m in allowed], np.minimum(caps, use_caps(allowed)), strict=True))
+    cap_of = dict(zip([m.id for m in allowed], material_caps(limits, allowed), strict=True))
     unrestricted = {m.id for m, cap in zip(allowed, caps, strict=True) if cap >= 100.0}
     allowed = [
         m for m, cap in zip(allowed, caps, strict=True) if cap > 0 or m.id in brief.wanted_materials

@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser.candidates import select_candidates
+from fragrance_ai.optimiser.formulas import formula_from_percents
 from fragrance_ai.optimiser.projection import HardLimits
-from fragrance_ai.training.formulas import formula_from_percents
 from schemas.brief import Brief
 from schemas.formula import Formula
 

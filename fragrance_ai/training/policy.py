@@ -10,9 +10,9 @@ import torch
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
+from fragrance_ai.optimiser.formulas import formula_from_percents
 from fragrance_ai.training.agent import Agent
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
-from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
 from schemas.brief import Brief

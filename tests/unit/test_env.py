@@ -7,10 +7,10 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from fragrance_ai.catalog import load_catalog
+from fragrance_ai.optimiser.formulas import formula_from_percents
 from fragrance_ai.optimiser.projection import HardLimits
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.dynamics import apply_action, percent_caps
-from fragrance_ai.training.formulas import formula_from_percents
 from fragrance_ai.training.ppo_engine import FragranceEnvironment
 from fragrance_ai.training.problem import compile_problem
 from schemas.brief import Brief, Concentration
