@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import orjson
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import Processor
 
 LogFormat = Literal["console", "json"]
@@ -41,13 +42,20 @@ def _shared_processors() -> list[Processor]:
 
 
 def _renderer(fmt: LogFormat) -> list[Processor]:
+    # Tracebacks name files, lines and the exception, never a frame's local variables:
+    # those hold briefs, API keys and connection strings.
     if fmt == "json":
+        tracebacks = ExceptionDictTransformer(show_locals=False)
         return [
-            structlog.processors.dict_tracebacks,
+            structlog.processors.ExceptionRenderer(tracebacks),
             structlog.processors.JSONRenderer(serializer=_orjson_text),
         ]
     if fmt == "console":
-        return [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        return [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     raise ValueError(f"log format must be 'console' or 'json', not {fmt!r}")
 
 

@@ -9,6 +9,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from fragrance_ai.logs import (
+    LogFormat,
     bind_job_context,
     clear_job_context,
     configure_logging,
@@ -127,3 +128,24 @@ def test_faststream_lines_leave_its_own_handler_for_ours(
     assert line["event"] == "Received"
     assert line["topic"] == "fragrance.events"
     assert capsys.readouterr().out == ""
+
+
+def _fail_with_a_secret_local() -> None:
+    brief_text = "canary-brief-7f3a: an oud for a sultan"
+    database_url = "postgresql://app:canary-password-91c2@db/fragrance"
+    raise RuntimeError(f"failed after {len(brief_text) + len(database_url)} characters")
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_tracebacks_carry_no_local_variables(
+    capsys: pytest.CaptureFixture[str], fmt: LogFormat
+) -> None:
+    configure_logging("INFO", fmt)
+    try:
+        _fail_with_a_secret_local()
+    except RuntimeError:
+        structlog.get_logger("fragrance_ai.test").exception("request failed")
+    err = capsys.readouterr().err
+    assert "_fail_with_a_secret_local" in err  # the traceback is there, frame by frame
+    assert "canary-brief-7f3a" not in err
+    assert "canary-password-91c2" not in err
