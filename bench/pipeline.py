@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from brokers.topics import TopicSpec, create_topics
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
 from fragrance_ai.embedded.postgres import EmbeddedPostgres
-from fragrance_ai.store import migrate
+from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
 FAST_BRIEF = "a simple citrus cologne with 3 materials"
@@ -150,11 +150,22 @@ async def wait_for_jobs(database_url: str, job_ids: list[str], timeout_s: float)
     return Figures(len(rows), (end - start).total_seconds(), latencies)
 
 
+async def bench_key(database_url: str) -> str:
+    """An API key for the benchmark's requests, as `fragrance-ai keys create` makes one."""
+    pool = await open_pool(database_url, max_size=1)
+    try:
+        _, key = await JobStore(pool).create_api_key("bench", [Scope.FORMULATE])
+    finally:
+        await pool.close()
+    return key
+
+
 async def pipeline(bootstrap: str, database_url: str, args: argparse.Namespace) -> Figures:
+    key = await bench_key(database_url)
     with tempfile.TemporaryDirectory(prefix="fragrance-bench-") as logs:
         async with (
             system(bootstrap, database_url, Path(logs)) as url,
-            aiohttp.ClientSession() as session,
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session,
         ):
             await wait_until_answering(session, url)
             # One job first: consumer groups on the embedded broker settle seconds

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.brief import MAX_BRIEF_CHARS
 from schemas.messages import FormulationOptions
@@ -20,6 +20,16 @@ class FormulationRequest(BaseModel):
         examples=["a fresh citrus summer scent for men, woody base, under $40/kg"],
     )
     options: FormulationOptions = Field(default_factory=FormulationOptions)
+
+    @field_validator("brief")
+    @classmethod
+    def _printable(cls, brief: str) -> str:
+        """Text PostgreSQL can store: no NUL, no lone surrogate."""
+        if "\x00" in brief:
+            raise ValueError("a brief cannot contain the NUL character (U+0000)")
+        if any("\ud800" <= char <= "\udfff" for char in brief):
+            raise ValueError("a brief cannot contain a lone surrogate (U+D800 to U+DFFF)")
+        return brief
 
 
 class JobAccepted(BaseModel):

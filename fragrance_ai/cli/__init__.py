@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate, interpret, lag, programs
+from fragrance_ai.cli import formulate, interpret, keys, lag, programs
 from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.errors import LLMError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate, interpret, programs, lag)
+SUBCOMMANDS = (formulate, interpret, programs, keys, lag)
 
 USAGE_ERROR = 2
 

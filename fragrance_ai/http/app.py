@@ -6,7 +6,9 @@ from aiohttp import web
 from dynaconf import Dynaconf
 
 from fragrance_ai.http import resources
+from fragrance_ai.http.auth import auth_middleware
 from fragrance_ai.http.correlation import correlation_middleware
+from fragrance_ai.http.idempotency import idempotency_middleware
 from fragrance_ai.http.keys import READINESS, SETTINGS, STREAMS
 from fragrance_ai.http.problems import problem_middleware
 from fragrance_ai.http.readiness import Readiness
@@ -20,8 +22,15 @@ def init_app(settings: Dynaconf) -> web.Application:
     `database.url`), which must be set: `fragrance-ai dev` sets them to embedded ones."""
     app = web.Application(
         client_max_size=int(settings.api.max_body_bytes),
-        # Outermost first: metrics see the final status, problem+json responses included.
-        middlewares=[http_metrics_middleware, correlation_middleware, problem_middleware],
+        # Outermost first: metrics see the final status, problem+json responses included;
+        # an Idempotency-Key belongs to the tenant of the key that authenticated the request.
+        middlewares=[
+            http_metrics_middleware,
+            correlation_middleware,
+            problem_middleware,
+            auth_middleware,
+            idempotency_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[READINESS] = Readiness()

@@ -41,10 +41,21 @@ class ProblemError(Exception):
         self.response = response
 
 
+def is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 async def read_model(request: web.Request, model: type[Model], *, empty_ok: bool = False) -> Model:
-    """The JSON body as `model`; ProblemError 400 for a body that is not JSON, 422 naming
-    each invalid field. With `empty_ok`, no body at all means every default."""
+    """The JSON body as `model`; ProblemError 415 for a body of another content type, 400
+    for a body that is not JSON, 422 naming each invalid field. With `empty_ok`, no body
+    at all means every default."""
     raw = await request.read()
+    if raw and not is_json(request.content_type):
+        raise ProblemError(
+            problem(415, "Unsupported Media Type", "send the body as application/json")
+        )
     try:
         body = orjson.loads(raw) if raw.strip() or not empty_ok else {}
     except orjson.JSONDecodeError as exc:
@@ -67,7 +78,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.reason, exc.text if exc.text != exc.reason else None)
+        response = problem(exc.status, exc.reason, exc.text if exc.text != exc.reason else None)
+        if "Allow" in exc.headers:  # a 405 names the methods the route takes
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error", path=request.path)
         return problem(500, "Internal error", "the error was logged; the request can be retried")

@@ -9,7 +9,16 @@ from aiohttp_sse import EventSourceResponse
 from faststream.kafka import KafkaBroker
 
 from brokers.factory import make_broker
-from fragrance_ai.http.keys import EVENT_FEED, NOTIFIER, READINESS, SETTINGS, STORE, STREAMS
+from fragrance_ai.http.auth import KeyChecker
+from fragrance_ai.http.keys import (
+    EVENT_FEED,
+    KEY_CHECKER,
+    NOTIFIER,
+    READINESS,
+    SETTINGS,
+    STORE,
+    STREAMS,
+)
 from fragrance_ai.http.readiness import Check
 from fragrance_ai.jobs.feed import JobEventFeed
 from fragrance_ai.jobs.recorder import EventRecorder
@@ -49,6 +58,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         await migrate(pool)
     store = JobStore(pool)
     app[STORE] = store
+    app[KEY_CHECKER] = KeyChecker(store)
+    await store.purge_idempotency_keys()
     app[READINESS].add("database", database_check(store))
     notifier = await store.notifier().start()
     app[NOTIFIER] = notifier

@@ -3,7 +3,16 @@
 from aiohttp import web
 
 from fragrance_ai.http import sse, training_views, views
+from fragrance_ai.http.auth import requires
 from fragrance_ai.metrics import metrics_view
+from fragrance_ai.store import Scope
+
+
+@requires(Scope.ADMIN)
+async def api_metrics(request: web.Request) -> web.StreamResponse:
+    """The API's /metrics answers admin keys only (workers serve theirs on a port of
+    their own, inside the cluster)."""
+    return await metrics_view(request)
 
 
 def add_routes(app: web.Application) -> None:
@@ -17,6 +26,6 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/training-runs/{job_id}", training_views.get_training_run),
             web.get("/health", views.health),
             web.get("/ready", views.ready),
-            web.get("/metrics", metrics_view),
+            web.get("/metrics", api_metrics),
         ]
     )

@@ -1,30 +1,35 @@
 """`GET /v1/jobs/{id}/events`: stored events first, then live ones, as Server-Sent Events."""
 
 import contextlib
+import re
 
 import orjson
 from aiohttp import web
 from aiohttp_sse import sse_response
 
-from fragrance_ai.http.keys import EVENT_FEED, STORE, STREAMS
-from fragrance_ai.http.views import parse_job_id
-from fragrance_ai.store import JobNotFoundError
+from fragrance_ai.http.keys import EVENT_FEED, STREAMS
+from fragrance_ai.http.views import owned_job, parse_job_id
+
+# An event number: ASCII digits (str.isdigit() also takes '²'), within PostgreSQL's integer.
+_EVENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
+MAX_EVENT_NUMBER = 2**31 - 1
 
 
 def parse_last_event_id(request: web.Request) -> int:
     raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-    if not raw.isdigit():
-        raise web.HTTPBadRequest(text=f"Last-Event-ID must be an event number, not {raw!r}")
+    if not _EVENT_NUMBER.fullmatch(raw) or int(raw) > MAX_EVENT_NUMBER:
+        shown = raw[:32].encode("ascii", "backslashreplace").decode()
+        raise web.HTTPBadRequest(
+            text=f"Last-Event-ID must be an event number from 0 to {MAX_EVENT_NUMBER},"
+            f" not {shown!r}" + ("..." if len(raw) > 32 else "")
+        )
     return int(raw)
 
 
 async def stream_job_events(request: web.Request) -> web.StreamResponse:
     job_id = parse_job_id(request)
     after = parse_last_event_id(request)
-    try:
-        await request.app[STORE].get_job(job_id)
-    except JobNotFoundError:
-        raise web.HTTPNotFound(text=f"no job {job_id}") from None
+    await owned_job(request, job_id)
     async with sse_response(request) as response:
         request.app[STREAMS].add(response)
         # A client that goes away ends its stream; resuming is what Last-Event-ID is for.

@@ -1,15 +1,22 @@
-"""Thin views: parse, call the job service, translate domain errors at the edge."""
+"""Thin views: parse, call the job service, translate domain errors at the edge.
 
-from uuid import UUID
+A job belongs to the tenant of the key that created it; another tenant's job is
+answered exactly like a job that does not exist (404).
+"""
+
+from uuid import UUID, uuid4
 
 from aiohttp import web
 
 from fragrance_ai import jobs
+from fragrance_ai.http.auth import principal, public, requires
+from fragrance_ai.http.idempotency import answer_to_keep
 from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
 from fragrance_ai.http.problems import problem, read_model
-from fragrance_ai.jobs import submit_formulation
-from fragrance_ai.store import JobNotFoundError
+from fragrance_ai.jobs import Submission, submit_formulation
+from fragrance_ai.store import JobNotFoundError, Scope
 from schemas.http import FormulationRequest, JobAccepted
+from schemas.jobs import JobView
 
 
 def job_links(job_id: UUID) -> dict[str, str]:
@@ -28,33 +35,55 @@ def accepted(job_id: UUID, links: dict[str, str]) -> web.Response:
     accepted = JobAccepted(job_id=job_id, status="queued", links=links)
     return web.Response(
         status=202,
-        body=accepted.model_dump_json(),
+        body=accepted.model_dump_json().encode(),
         content_type="application/json",
         headers={"Location": accepted.links["self"]},
     )
 
 
+def submission(request: web.Request, response: web.Response, job_id: UUID) -> Submission:
+    """The job's owner and the answer to keep under the request's Idempotency-Key."""
+    return Submission(
+        principal(request).tenant,
+        request[CORRELATION_ID],
+        job_id,
+        answer_to_keep(request, response),
+    )
+
+
+async def owned_job(request: web.Request, job_id: UUID) -> JobView:
+    """The job if the request's tenant owns it; 404 otherwise."""
+    try:
+        return await request.app[STORE].get_job(job_id, tenant=principal(request).tenant)
+    except JobNotFoundError:
+        raise web.HTTPNotFound(text=f"no job {job_id}") from None
+
+
+@requires(Scope.FORMULATE)
 async def create_formulation(request: web.Request) -> web.Response:
     formulation = await read_model(request, FormulationRequest)
-    job_id = await submit_formulation(
-        request.app[STORE], formulation.brief, formulation.options, request[CORRELATION_ID]
+    job_id = uuid4()
+    response = accepted(job_id, job_links(job_id))
+    await submit_formulation(
+        request.app[STORE],
+        formulation.brief,
+        formulation.options,
+        submission(request, response, job_id),
     )
-    return accepted(job_id, job_links(job_id))
+    return response
 
 
 async def get_job(request: web.Request) -> web.Response:
-    job_id = parse_job_id(request)
-    try:
-        job = await request.app[STORE].get_job(job_id)
-    except JobNotFoundError:
-        raise web.HTTPNotFound(text=f"no job {job_id}") from None
+    job = await owned_job(request, parse_job_id(request))
     return web.Response(body=job.model_dump_json(), content_type="application/json")
 
 
+@public
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@public
 async def ready(request: web.Request) -> web.Response:
     report = await request.app[READINESS].report()
     healthy = all(state == "ok" for state in report.values())
@@ -67,9 +96,11 @@ async def ready(request: web.Request) -> web.Response:
 async def cancel_job(request: web.Request) -> web.Response:
     job_id = parse_job_id(request)
     try:
-        job = await jobs.cancel_job(request.app[STORE], job_id, "cancelled on request")
+        job = await jobs.cancel_job(
+            request.app[STORE], job_id, "cancelled on request", tenant=principal(request).tenant
+        )
     except JobNotFoundError:
         raise web.HTTPNotFound(text=f"no job {job_id}") from None
     except jobs.JobAlreadyFinishedError as exc:
         return problem(409, "Job already finished", str(exc))
-    return web.Response(body=job.model_dump_json(), content_type="application/json")
+    return web.Response(body=job.model_dump_json().encode(), content_type="application/json")

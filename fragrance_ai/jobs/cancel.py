@@ -14,10 +14,13 @@ class JobAlreadyFinishedError(RuntimeError):
         self.job = job
 
 
-async def cancel_job(store: JobStore, job_id: UUID, reason: str) -> JobView:
-    """Move the job to cancelled; a worker running it stops at its next iteration."""
-    job = await store.get_job(job_id)
+async def cancel_job(
+    store: JobStore, job_id: UUID, reason: str, *, tenant: str | None = None
+) -> JobView:
+    """Move the job to cancelled; a worker running it stops at its next iteration.
+    With ``tenant``, another tenant's job is not found."""
+    job = await store.get_job(job_id, tenant=tenant)
     if job.status.is_terminal:
         raise JobAlreadyFinishedError(job)
     await EventRecorder(store).record(JobCancelled(job_id=job_id, reason=reason))
-    return await store.get_job(job_id)
+    return await store.get_job(job_id, tenant=tenant)

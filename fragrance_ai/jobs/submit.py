@@ -1,29 +1,45 @@
-"""Accepting a job: its row and its first command are committed together."""
+"""Accepting a job: its row, its first command and the answer to its Idempotency-Key
+are committed together."""
 
-from uuid import UUID, uuid4
+from dataclasses import dataclass
+from uuid import UUID
 
 from fragrance_ai.jobs.dispatch import outbox_message
 from fragrance_ai.jobs.routing import Dispatch, first_dispatch, training_dispatch
-from fragrance_ai.store import JobStore
+from fragrance_ai.store import JobStore, KeptAnswer
 from schemas.jobs import JobKind
 from schemas.messages import FormulationOptions
 from schemas.training import TrainingOptions
 
 
+@dataclass(frozen=True)
+class Submission:
+    """Who submits a job and how to answer: the owner tenant, the request's correlation
+    id, the job's id (made before, so the answer can name it) and the answer to keep
+    under the request's Idempotency-Key, if it had one."""
+
+    tenant: str
+    correlation_id: str
+    job_id: UUID
+    answer: KeptAnswer | None = None
+
+
 async def submit_formulation(
-    store: JobStore, text: str, options: FormulationOptions, correlation_id: str
+    store: JobStore, text: str, options: FormulationOptions, submission: Submission
 ) -> UUID:
-    job_id = uuid4()
-    dispatch = first_dispatch(job_id, text, options)
-    return await _submit(store, JobKind.FORMULATION, text, options, correlation_id, dispatch)
+    dispatch = first_dispatch(submission.job_id, text, options)
+    return await _submit(store, JobKind.FORMULATION, text, options, submission, dispatch)
 
 
-async def submit_training(store: JobStore, options: TrainingOptions, correlation_id: str) -> UUID:
-    job_id = uuid4()
-    options = options.model_copy(update={"run": options.run or f"run-{job_id.hex[:12]}"})
+async def submit_training(
+    store: JobStore, options: TrainingOptions, submission: Submission
+) -> UUID:
+    """The run's folder is named by the job id: a client cannot choose it, so no run
+    can write over another's checkpoints or policy."""
+    options = options.model_copy(update={"run": f"run-{submission.job_id.hex}"})
     description = f"training run {options.run}"
-    dispatch = training_dispatch(job_id, options)
-    return await _submit(store, JobKind.TRAINING, description, options, correlation_id, dispatch)
+    dispatch = training_dispatch(submission.job_id, options)
+    return await _submit(store, JobKind.TRAINING, description, options, submission, dispatch)
 
 
 async def _submit(
@@ -31,14 +47,16 @@ async def _submit(
     kind: JobKind,
     text: str,
     options: FormulationOptions | TrainingOptions,
-    correlation_id: str,
+    submission: Submission,
     dispatch: Dispatch,
 ) -> UUID:
     return await store.create_job(
         kind,
         text,
         options,
-        correlation_id,
-        [outbox_message(dispatch, correlation_id)],
+        submission.correlation_id,
+        [outbox_message(dispatch, submission.correlation_id)],
+        tenant=submission.tenant,
         job_id=dispatch.command.job_id,
+        answer=submission.answer,
     )

@@ -27,10 +27,11 @@ from fragrance_ai.programs.api import serve_api
 from fragrance_ai.programs.ports import require_free
 from fragrance_ai.programs.stopping import at_forced_exit, bounded, unless_stopped
 from fragrance_ai.programs.worker import run_worker
-from fragrance_ai.store import JobStore, migrate, open_pool
+from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 
 log = structlog.get_logger(__name__)
 DEV_ROLES = ("llm", "rl", "training")
+DEV_TENANT = "dev"
 
 
 async def start_embedded_parts(settings: Dynaconf, stack: AsyncExitStack) -> bool:
@@ -78,25 +79,35 @@ def require_free_ports(settings: Dynaconf) -> None:
     require_free(metrics.host, metrics.port_for(DEV_ROLES[0]), "worker metrics")
 
 
-async def prepare(settings: Dynaconf, redrive: bool) -> None:
+async def prepare(settings: Dynaconf, redrive: bool) -> str:
+    """Topics, migrations, unfinished jobs sent on again; a new development API key
+    (tenant `dev`, every scope), returned to be printed: the API never runs without keys."""
     await create_topics(settings.kafka.bootstrap_servers, topic_catalogue(settings))
     pool = await open_pool(settings.database.url, max_size=2)
     try:
         await migrate(pool)
+        store = JobStore(pool)
         if redrive:
-            await redrive_unfinished(JobStore(pool))
+            await redrive_unfinished(store)
+        _, key = await store.create_api_key(DEV_TENANT, Scope)
     finally:
         await pool.close()
+    return key
 
 
-def banner(settings: Dynaconf) -> str:
+def banner(settings: Dynaconf, key: str) -> str:
     url = f"http://{settings.api.host}:{settings.api.port}"
     return (
         f"Fragrance AI is running at {url}  (Ctrl-C stops it)\n"
-        f"  curl -s -X POST {url}/v1/formulations -H 'Content-Type: application/json' \\\n"
+        f"  development API key (tenant {DEV_TENANT}, every scope): {key}\n"
+        f"  export FRAGRANCE_API_KEY={key}\n"
+        f'  curl -s -X POST {url}/v1/formulations -H "Authorization: Bearer $FRAGRANCE_API_KEY" \\\n'
+        f"       -H 'Content-Type: application/json' \\\n"
         f'       -d \'{{"brief": "a fresh citrus summer scent for men, woody base, under $40/kg"}}\'\n'
-        f"  curl -s {url}/v1/jobs/<job_id>          # the job, then its formula\n"
-        f"  curl -sN {url}/v1/jobs/<job_id>/events  # its events as they happen"
+        f'  curl -s -H "Authorization: Bearer $FRAGRANCE_API_KEY" {url}/v1/jobs/<job_id>'
+        "          # the job, then its formula\n"
+        f'  curl -sN -H "Authorization: Bearer $FRAGRANCE_API_KEY" {url}/v1/jobs/<job_id>/events'
+        "  # its events as they happen"
     )
 
 
@@ -104,10 +115,10 @@ async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
     require_free_ports(settings)
     async with AsyncExitStack() as stack:
         fresh_broker = await start_embedded_parts(settings, stack)
-        await prepare(settings, redrive=fresh_broker)
+        key = await prepare(settings, redrive=fresh_broker)
         if stop.is_set():
             return
-        programs = asyncio.create_task(serve(settings, stop))
+        programs = asyncio.create_task(serve(settings, stop, key))
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({programs, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -120,12 +131,12 @@ async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
         await bounded(programs, "stopping the API and the workers", within_s)
 
 
-async def serve(settings: Dynaconf, stop: asyncio.Event) -> None:
-    """The API and the workers of every role, until `stop`."""
+async def serve(settings: Dynaconf, stop: asyncio.Event, key: str) -> None:
+    """The API and the workers of every role, until `stop`; `key` goes in the banner."""
     listening = asyncio.Event()
     async with asyncio.TaskGroup() as group:
         group.create_task(run_worker(settings, DEV_ROLES, stop))
         group.create_task(serve_api(settings, stop, listening))
         await unless_stopped(listening.wait(), stop)
         if listening.is_set():
-            print(banner(settings), flush=True)
+            print(banner(settings, key), flush=True)

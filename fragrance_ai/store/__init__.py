@@ -1,5 +1,7 @@
-"""The job store on PostgreSQL (asyncpg, plain SQL): jobs, events, outbox, leases, cache."""
+"""The job store on PostgreSQL (asyncpg, plain SQL): jobs, events, outbox, leases, cache,
+API keys and Idempotency-Key answers."""
 
+from fragrance_ai.store.api_keys import ApiKey, Scope
 from fragrance_ai.store.errors import (
     DatabaseUnavailableError,
     DuplicateJobError,
@@ -8,6 +10,7 @@ from fragrance_ai.store.errors import (
     StoreError,
 )
 from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
+from fragrance_ai.store.idempotency import IdempotencyKeyUsedError, KeptAnswer
 from fragrance_ai.store.job_store import JobStore
 from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
@@ -17,14 +20,18 @@ from fragrance_ai.store.pool import open_pool
 __all__ = [
     "JOB_EVENTS_CHANNEL",
     "OUTBOX_CHANNEL",
+    "ApiKey",
     "DatabaseUnavailableError",
     "DuplicateJobError",
+    "IdempotencyKeyUsedError",
     "JobNotFoundError",
     "JobStore",
+    "KeptAnswer",
     "MigrationError",
     "Notifier",
     "OutboxMessage",
     "OutboxRecord",
+    "Scope",
     "StoreError",
     "Wake",
     "migrate",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
+from fragrance_ai.store.api_keys import ApiKeyQueries
 from fragrance_ai.store.cache import CacheQueries
 from fragrance_ai.store.events import EventQueries
+from fragrance_ai.store.idempotency import IdempotencyQueries
 from fragrance_ai.store.jobs import JobQueries
 from fragrance_ai.store.leases import LeaseQueries
 from fragrance_ai.store.notify import Notifier
@@ -14,9 +16,17 @@ from fragrance_ai.store.recording import RecordingQueries
 
 
 class JobStore(
-    JobQueries, EventQueries, OutboxQueries, RecordingQueries, LeaseQueries, CacheQueries
+    JobQueries,
+    EventQueries,
+    OutboxQueries,
+    RecordingQueries,
+    LeaseQueries,
+    CacheQueries,
+    ApiKeyQueries,
+    IdempotencyQueries,
 ):
-    """Jobs, their events, the outbox, leases and the LLM cache.
+    """Jobs, their events, the outbox, leases, the LLM cache, API keys and the
+    Idempotency-Key answers.
 
     The store does not own the pool: whoever opened it (``open_pool``) closes it.
     """

@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
+from fragrance_ai.store.idempotency import KeptAnswer, keep_answer_on
 from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
@@ -107,9 +108,13 @@ class JobQueries:
         correlation_id: str | None = None,
         outbox_messages: Sequence[OutboxMessage] = (),
         *,
+        tenant: str,
         job_id: UUID | None = None,
+        answer: KeptAnswer | None = None,
     ) -> UUID:
-        """Store a queued job and its outbox messages in one transaction.
+        """Store a queued job of ``tenant`` and its outbox messages in one transaction,
+        with the ``answer`` to its Idempotency-Key if any (IdempotencyKeyUsedError, and
+        nothing stored, when that key is taken).
 
         Pass ``job_id`` when the messages must name the job; otherwise one is made.
         """
@@ -117,21 +122,29 @@ class JobQueries:
         async with self._pool.acquire() as conn, conn.transaction():
             try:
                 await conn.execute(
-                    "INSERT INTO jobs (id, kind, brief_text, options, correlation_id)"
-                    " VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO jobs (id, kind, brief_text, options, correlation_id, tenant)"
+                    " VALUES ($1, $2, $3, $4, $5, $6)",
                     job_id,
                     JobKind(kind).value,
                     brief_text,
                     _as_json(options) or {},
                     correlation_id,
+                    tenant,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise DuplicateJobError(job_id) from exc
+            if answer is not None:
+                await keep_answer_on(conn, answer)
             await insert_outbox(conn, outbox_messages)
         return job_id
 
-    async def get_job(self, job_id: UUID) -> JobView:
-        row = await self._pool.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
+    async def get_job(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
+        """The job; with ``tenant``, a job another tenant owns is not found either."""
+        row = await self._pool.fetchrow(
+            "SELECT * FROM jobs WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)",
+            job_id,
+            tenant,
+        )
         if row is None:
             raise JobNotFoundError(job_id)
         return job_view(row)

@@ -27,6 +27,7 @@ import orjson
 import pytest
 
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
+from fragrance_ai.store import JobStore, Scope, open_pool
 
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
 STOP_GRACE_S = 10.0
@@ -34,6 +35,22 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 BRIEF = "a fresh citrus summer scent for men, woody base, under $40/kg"
 # Optimised in a twentieth of a second: for tests that need hundreds of jobs.
 FAST_BRIEF = "a simple citrus cologne with 3 materials"
+# The tenant of the key the `http` session sends when a test launches programs.
+TENANT = "tests"
+
+
+async def create_key(database_url: str, tenant: str = TENANT, scopes: Any = tuple(Scope)) -> str:
+    """A new API key in the database, as `fragrance-ai keys create` makes one."""
+    pool = await open_pool(database_url, max_size=1)
+    try:
+        _, key = await JobStore(pool).create_api_key(tenant, scopes)
+    finally:
+        await pool.close()
+    return key
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 async def wait_for(
@@ -182,19 +199,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @dataclass
 class Api:
-    """A JSON client of one running API."""
+    """A JSON client of one running API; with `key`, it sends that key instead of the
+    session's."""
 
     session: aiohttp.ClientSession
     base_url: str
+    key: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.key) if self.key else {}
 
     async def submit(self, brief: str = BRIEF, **options: Any) -> UUID:
         body = {"brief": brief, "options": options} if options else {"brief": brief}
-        async with self.session.post(f"{self.base_url}/v1/formulations", json=body) as reply:
+        url = f"{self.base_url}/v1/formulations"
+        async with self.session.post(url, json=body, headers=self.headers) as reply:
             assert reply.status == 202, await reply.text()
             return UUID((await reply.json())["job_id"])
 
     async def job(self, job_id: UUID) -> dict[str, Any]:
-        async with self.session.get(f"{self.base_url}/v1/jobs/{job_id}") as reply:
+        url = f"{self.base_url}/v1/jobs/{job_id}"
+        async with self.session.get(url, headers=self.headers) as reply:
             assert reply.status == 200, await reply.text()
             result: dict[str, Any] = await reply.json()
             return result
@@ -209,8 +234,15 @@ class Api:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+async def http(request: pytest.FixtureRequest) -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session; in a test that launches programs, it sends an API key of the
+    tenant TENANT with every scope, made in the launcher's database."""
+    headers = {}
+    if "launch" in request.fixturenames:
+        launcher: Launcher = request.getfixturevalue("launch")
+        headers = bearer(await create_key(launcher.database_url))
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
         yield session
 
 

@@ -24,6 +24,7 @@ from schemas.jobs import JobKind, JobStatus
 from schemas.messages import FormulationOptions, InterpretBrief
 from tests.integration.conftest import (
     FAST_BRIEF,
+    TENANT,
     Api,
     Launcher,
     all_succeeded,
@@ -117,7 +118,13 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_next_one_is_p
     pool = await open_pool(launch.database_url, max_size=1)
     try:
         job_id = await JobStore(pool).create_job(
-            JobKind.FORMULATION, FAST_BRIEF, FormulationOptions(), "poison-test", [], job_id=uuid4()
+            JobKind.FORMULATION,
+            FAST_BRIEF,
+            FormulationOptions(),
+            "poison-test",
+            [],
+            tenant=TENANT,
+            job_id=uuid4(),
         )
     finally:
         await pool.close()
@@ -181,8 +188,12 @@ async def test_dev_drives_again_the_jobs_a_previous_run_left_unfinished(
     pool = await open_pool(launch.database_url, max_size=1)
     try:
         store = JobStore(pool)
-        queued = await store.create_job(JobKind.FORMULATION, FAST_BRIEF, FormulationOptions())
-        halfway = await store.create_job(JobKind.FORMULATION, FAST_BRIEF, FormulationOptions())
+        queued = await store.create_job(
+            JobKind.FORMULATION, FAST_BRIEF, FormulationOptions(), tenant=TENANT
+        )
+        halfway = await store.create_job(
+            JobKind.FORMULATION, FAST_BRIEF, FormulationOptions(), tenant=TENANT
+        )
         brief = interpret(FAST_BRIEF).brief.model_dump(mode="json")
         assert await store.advance(halfway, JobStatus.INTERPRETING)
         assert await store.advance(halfway, JobStatus.OPTIMISING, brief=brief)

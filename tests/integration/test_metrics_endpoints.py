@@ -17,6 +17,8 @@ from fragrance_ai.embedded.broker import EmbeddedBroker
 from fragrance_ai.programs.api import serve_api
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.worker import run_worker
+from fragrance_ai.store import Scope
+from tests.integration.conftest import bearer, create_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -29,8 +31,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
+async def get(url: str, key: str | None = None) -> tuple[int, str]:
+    headers = bearer(key) if key else {}
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
         return response.status, await response.text()
 
 
@@ -57,10 +60,10 @@ async def running(program: Program, settings: Dynaconf, url: str) -> AsyncIterat
         await asyncio.wait_for(task, 30)
 
 
-async def wait_for_line(url: str, prefix: str) -> str:
+async def wait_for_line(url: str, prefix: str, key: str | None = None) -> str:
     """The first sample line of a scrape starting with `prefix`, once a refresh made it."""
     for _ in range(100):
-        _, body = await get(url)
+        _, body = await get(url, key)
         lines = [line for line in body.splitlines() if line.startswith(prefix)]
         if lines:
             return lines[0]
@@ -120,10 +123,17 @@ async def test_api_counts_requests_by_route_template(
     settings.set("api.port", free_port())
     base = f"http://127.0.0.1:{settings.api.port}"
     missing_job = uuid.uuid4()
+    reader, admin = await asyncio.gather(
+        create_key(postgres_db_url, scopes=[Scope.FORMULATE]),
+        create_key(postgres_db_url, scopes=[Scope.ADMIN]),
+    )
     async with running(serve_api, settings, f"{base}/health"):
-        assert (await get(f"{base}/v1/jobs/{missing_job}"))[0] == 404
-        jobs = await wait_for_line(f"{base}/metrics", 'jobs{status="queued"}')
-        _, scrape = await get(f"{base}/metrics")
+        assert (await get(f"{base}/v1/jobs/{missing_job}", reader))[0] == 404
+        # The API's /metrics answers admin keys only.
+        assert (await get(f"{base}/metrics"))[0] == 401
+        assert (await get(f"{base}/metrics", reader))[0] == 403
+        jobs = await wait_for_line(f"{base}/metrics", 'jobs{status="queued"}', admin)
+        _, scrape = await get(f"{base}/metrics", admin)
     assert float(jobs.split()[-1]) >= 0
     assert 'http_requests_total{method="GET",route="/v1/jobs/{job_id}",status="404"} 1.0' in scrape
     assert 'http_request_duration_seconds_count{method="GET",route="/health"' in scrape

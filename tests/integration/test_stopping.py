@@ -138,6 +138,7 @@ async def start_dev(http: aiohttp.ClientSession) -> AsyncIterator[StartDev]:
                     return "Fragrance AI is running at" in program.log_text()
 
                 await wait_for(running, 90, f"{name} to print its banner")
+                dev.api.key = dev_key(program.log_text())
                 return dev
 
             yield start
@@ -146,6 +147,13 @@ async def start_dev(http: aiohttp.ClientSession) -> AsyncIterator[StartDev]:
             for leftover in _postmasters_of(Path(data_home)):
                 leftover.kill()
             print(launcher.dump_logs(), file=sys.stderr)
+
+
+def dev_key(banner: str) -> str:
+    """The development API key `dev` printed: every start makes one."""
+    found = re.search(r"development API key \(tenant dev, every scope\): (fai_\S+)", banner)
+    assert found, banner
+    return found[1]
 
 
 def _postmasters_of(data_home: Path) -> list[psutil.Process]:

@@ -32,7 +32,7 @@ def command(topic: str = "commands.llm", key: str = "k") -> OutboxMessage:
 
 
 async def new_job(store: JobStore, **kwargs) -> uuid.UUID:
-    return await store.create_job(JobKind.FORMULATION, BRIEF, **kwargs)
+    return await store.create_job(JobKind.FORMULATION, BRIEF, **{"tenant": "acme", **kwargs})
 
 
 async def outbox_rows(store: JobStore) -> list[asyncpg.Record]:
@@ -52,7 +52,7 @@ async def empty_db_url(embedded_postgres: EmbeddedPostgres):
 # --- migrations -------------------------------------------------------------------------
 
 
-ALL_MIGRATIONS = ["0001_initial", "0002_job_result"]
+ALL_MIGRATIONS = ["0001_initial", "0002_job_result", "0003_tenants_keys_idempotency"]
 
 
 async def test_migrating_twice_applies_each_file_once(empty_db_url):

@@ -1,4 +1,5 @@
-"""The HTTP API's edges, on aiohttp's test client with an in-memory job store."""
+"""The HTTP API's edges, on aiohttp's test client with an in-memory job store (the same
+edges on the real database: tests/integration/test_api_access.py)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,40 @@ from brokers.topics import command_topic
 from fragrance_ai.config_loader import load_settings
 from fragrance_ai.http import resources
 from fragrance_ai.http.app import init_app
-from fragrance_ai.http.keys import READINESS, STORE
-from fragrance_ai.store import JobNotFoundError, OutboxMessage
+from fragrance_ai.http.auth import KeyChecker
+from fragrance_ai.http.keys import KEY_CHECKER, READINESS, STORE
+from fragrance_ai.store import ApiKey, JobNotFoundError, KeptAnswer, OutboxMessage, Scope
+from fragrance_ai.store.api_keys import new_key
 from schemas.jobs import JobKind, JobView
 from schemas.messages import InterpretBrief
 
 MAX_BODY = 2048
 PROBLEM = "application/problem+json"
+# Made once: each scrypt hash takes tens of milliseconds.
+KEYS = {scope: new_key() for scope in Scope}
+
+
+def bearer(scope: Scope) -> dict[str, str]:
+    return {"Authorization": f"Bearer {KEYS[scope][1]}"}
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self.jobs: dict[UUID, JobView] = {}
+        self.owners: dict[UUID, str] = {}
         self.outbox: list[OutboxMessage] = []
+
+    async def api_key(self, key_id: str) -> ApiKey | None:
+        for scope, (made_id, _, secret_hash) in KEYS.items():
+            if made_id == key_id:
+                return ApiKey(
+                    id=made_id, tenant="acme", scopes=frozenset({scope}),
+                    secret_hash=secret_hash, created_at=datetime.now(UTC),
+                )  # fmt: skip
+        return None
+
+    async def kept_answer(self, tenant: str, key: str) -> KeptAnswer | None:
+        return None
 
     async def create_job(
         self,
@@ -36,9 +58,12 @@ class MemoryStore:
         correlation_id: str | None = None,
         outbox_messages: list[OutboxMessage] | tuple[()] = (),
         *,
+        tenant: str,
         job_id: UUID | None = None,
+        answer: KeptAnswer | None = None,
     ) -> UUID:
         job_id = job_id or uuid4()
+        self.owners[job_id] = tenant
         now = datetime.now(UTC)
         self.jobs[job_id] = JobView(
             id=job_id, kind=kind, status="queued", created_at=now, updated_at=now,
@@ -48,8 +73,8 @@ class MemoryStore:
         self.outbox.extend(outbox_messages)
         return job_id
 
-    async def get_job(self, job_id: UUID) -> JobView:
-        if job_id not in self.jobs:
+    async def get_job(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
+        if job_id not in self.jobs or tenant not in (None, self.owners[job_id]):
             raise JobNotFoundError(job_id)
         return self.jobs[job_id]
 
@@ -76,9 +101,10 @@ async def client(memory_store: MemoryStore) -> AsyncIterator[TestClient[Any, Any
     for resource in (resources.database, resources.kafka):
         app.cleanup_ctx.remove(resource)
     app[STORE] = memory_store  # type: ignore[assignment]
+    app[KEY_CHECKER] = KeyChecker(memory_store)  # type: ignore[arg-type]
     app[READINESS].add("database", database_up)
     app[READINESS].add("broker", broker_down)
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(TestServer(app), headers=bearer(Scope.ADMIN)) as test_client:
         yield test_client
 
 
@@ -160,9 +186,50 @@ async def test_an_invalid_body_is_422_naming_each_field(
 
 
 async def test_a_body_that_is_not_json_is_400(client: TestClient[Any, Any]) -> None:
-    reply = await client.post("/v1/formulations", data=b"brief=musk")
+    reply = await client.post(
+        "/v1/formulations", data=b"brief=musk", headers={"Content-Type": "application/json"}
+    )
 
     await problem_of(reply, 400)
+
+
+async def test_a_body_of_another_content_type_is_415(
+    client: TestClient[Any, Any], memory_store: MemoryStore
+) -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        reply = await client.post(
+            "/v1/formulations", data=b'{"brief": "musk"}', headers={"Content-Type": content_type}
+        )
+        await problem_of(reply, 415)
+    assert memory_store.jobs == {}
+
+
+async def test_a_wrong_method_is_405_naming_the_allowed_ones(
+    client: TestClient[Any, Any],
+) -> None:
+    reply = await client.delete("/v1/formulations")
+
+    await problem_of(reply, 405)
+    assert reply.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"brief": "musk\\u0000 and amber"}', 422),
+        (b'{"brief": "musk \\ud800 amber"}', 400),
+        ('{"brief": "musk \ud800 amber"}'.encode("utf-8", "surrogatepass"), 400),
+    ],
+)
+async def test_nul_and_lone_surrogates_in_a_brief_are_refused(
+    client: TestClient[Any, Any], memory_store: MemoryStore, body: bytes, status: int
+) -> None:
+    reply = await client.post(
+        "/v1/formulations", data=body, headers={"Content-Type": "application/json"}
+    )
+
+    await problem_of(reply, status)
+    assert memory_store.jobs == {}
 
 
 async def test_a_bad_last_event_id_is_400(client: TestClient[Any, Any]) -> None:
@@ -174,6 +241,21 @@ async def test_a_bad_last_event_id_is_400(client: TestClient[Any, Any]) -> None:
 
     body = await problem_of(reply, 400)
     assert "Last-Event-ID" in body["detail"]
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 4000, "99999999999", "-1", "1e3"])
+async def test_a_non_ascii_or_huge_last_event_id_is_400(
+    client: TestClient[Any, Any], value: str
+) -> None:
+    accepted = await (await client.post("/v1/formulations", json={"brief": "musk"})).json()
+
+    reply = await client.get(
+        f"/v1/jobs/{accepted['job_id']}/events",
+        headers={"Last-Event-ID": value.encode().decode("latin-1")},
+    )
+
+    body = await problem_of(reply, 400)
+    assert len(body["detail"]) < 200
 
 
 async def test_health_is_live_and_ready_names_the_unreachable_dependency(
@@ -191,3 +273,41 @@ async def test_health_is_live_and_ready_names_the_unreachable_dependency(
 
 async def test_an_unknown_route_is_a_404_problem(client: TestClient[Any, Any]) -> None:
     await problem_of(await client.get("/v1/nothing"), 404)
+
+
+async def test_every_bad_key_gets_the_same_401_and_a_missing_scope_403(
+    client: TestClient[Any, Any], memory_store: MemoryStore
+) -> None:
+    _, key, _ = KEYS[Scope.FORMULATE]
+    bad = [
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer not-a-key"},
+        {"Authorization": f"Bearer fai_{'0' * 12}_{key[-43:]}"},  # unknown id
+        {"Authorization": f"Bearer {key[:-1]}{'A' if key[-1] != 'A' else 'B'}"},  # wrong secret
+        {"Authorization": "", "X-API-Key": "x" * 5000},
+    ]
+    bodies = set()
+    for headers in bad:
+        reply = await client.post("/v1/formulations", json={"brief": "musk"}, headers=headers)
+        assert reply.status == 401, headers
+        assert reply.headers["WWW-Authenticate"].startswith("Bearer")
+        bodies.add(await reply.read())
+    assert len(bodies) == 1
+    assert memory_store.jobs == {}
+
+    as_formulator = {"Authorization": "", "X-API-Key": key}  # over the client's admin key
+    reply = await client.post("/v1/training-runs", json={}, headers=as_formulator)
+    body = await problem_of(reply, 403)
+    assert "train" in body["detail"]
+    assert (await client.get("/metrics", headers=as_formulator)).status == 403
+    assert (await client.get("/metrics")).status == 200  # the admin key
+    reply = await client.post("/v1/formulations", json={"brief": "musk"}, headers=as_formulator)
+    assert reply.status == 202
+
+
+async def test_health_and_ready_need_no_key(client: TestClient[Any, Any]) -> None:
+    for path in ("/health", "/ready"):
+        reply = await client.get(path, headers={"Authorization": "Bearer nonsense"})
+        assert reply.status in (200, 503)
