@@ -105,7 +105,12 @@ def dead_letter_middleware(
             log.warning("message sent to dead letter topic", **headers)
             job_id = job_id_of(msg)
             if failing_stage and job_id is not None:
-                failed = JobFailed(job_id=job_id, stage=failing_stage, reason=reason)
+                failed = JobFailed(
+                    job_id=job_id,
+                    stage=failing_stage,
+                    reason="the job's message could not be processed",
+                    detail=reason,
+                )
                 await broker.publish(failed, EVENTS_TOPIC, key=str(job_id).encode())
 
     return DeadLetterMiddleware

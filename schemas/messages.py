@@ -88,7 +88,12 @@ class FormulaOptimized(Message):
 class JobFailed(Message):
     type: Literal["job_failed"] = "job_failed"
     stage: str = Field(description="The stage that failed: interpreting or optimising")
-    reason: str = Field(description="What went wrong, in words a user can act on")
+    reason: str = Field(
+        description="What went wrong, in words a user can act on: no exception text, no paths"
+    )
+    detail: str = Field(
+        default="", description="For operators (keys with `admin`): the error behind the reason"
+    )
 
 
 class TrainingProgressed(Message):

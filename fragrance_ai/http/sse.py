@@ -7,6 +7,8 @@ import orjson
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from fragrance_ai.http.auth import principal
+from fragrance_ai.http.disclosure import event_for
 from fragrance_ai.http.keys import EVENT_FEED, STREAMS
 from fragrance_ai.http.views import owned_job, parse_job_id
 
@@ -30,13 +32,15 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
     job_id = parse_job_id(request)
     after = parse_last_event_id(request)
     await owned_job(request, job_id)
+    key = principal(request)
     async with sse_response(request) as response:
         request.app[STREAMS].add(response)
         # A client that goes away ends its stream; resuming is what Last-Event-ID is for.
         with contextlib.suppress(ConnectionResetError):
             async for event in request.app[EVENT_FEED].follow(job_id, after):
+                payload = event_for(key, event.type, event.payload)
                 data = orjson.dumps(
-                    {"seq": event.seq, "type": event.type, "at": event.created_at, **event.payload}
+                    {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
                 ).decode()
                 await response.send(data, id=str(event.seq), event=event.type)
     return response

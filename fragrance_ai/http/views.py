@@ -10,6 +10,7 @@ from aiohttp import web
 
 from fragrance_ai import jobs
 from fragrance_ai.http.auth import principal, public, requires
+from fragrance_ai.http.disclosure import job_for
 from fragrance_ai.http.idempotency import answer_to_keep
 from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
 from fragrance_ai.http.problems import problem, read_model
@@ -52,9 +53,11 @@ def submission(request: web.Request, response: web.Response, job_id: UUID) -> Su
 
 
 async def owned_job(request: web.Request, job_id: UUID) -> JobView:
-    """The job if the request's tenant owns it; 404 otherwise."""
+    """The job if the request's tenant owns it, as the request's key may see it; 404
+    otherwise."""
+    key = principal(request)
     try:
-        return await request.app[STORE].get_job(job_id, tenant=principal(request).tenant)
+        return job_for(key, await request.app[STORE].get_job(job_id, tenant=key.tenant))
     except JobNotFoundError:
         raise web.HTTPNotFound(text=f"no job {job_id}") from None
 
@@ -103,4 +106,5 @@ async def cancel_job(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no job {job_id}") from None
     except jobs.JobAlreadyFinishedError as exc:
         return problem(409, "Job already finished", str(exc))
-    return web.Response(body=job.model_dump_json().encode(), content_type="application/json")
+    shown = job_for(principal(request), job)
+    return web.Response(body=shown.model_dump_json().encode(), content_type="application/json")

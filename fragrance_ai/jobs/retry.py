@@ -24,6 +24,11 @@ class RetriesExhaustedError(RuntimeError):
         super().__init__(f"gave up after {attempts} attempt(s): {type(last).__name__}: {last}")
         self.attempts = attempts
 
+    @property
+    def reason(self) -> str:
+        """What a user is told: it failed, and trying later may work; not why."""
+        return f"gave up after {self.attempts} attempt(s) on an internal error; try again later"
+
 
 async def with_retries(
     attempt: Callable[[], Awaitable[T]],

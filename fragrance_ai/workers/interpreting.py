@@ -47,8 +47,10 @@ class InterpretingStage:
         )
         try:
             read = await (self.guard.run(command.job_id, work) if self.guard else work)
-        except (BriefError, RetriesExhaustedError) as exc:
+        except BriefError as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
+        except RetriesExhaustedError as exc:
+            return JobFailed(job_id=command.job_id, stage=STAGE, reason=exc.reason, detail=str(exc))
         if read is None:
             return None
         interpretation, details = read

@@ -39,10 +39,12 @@ def ga_optimiser(brief: Brief, options: FormulationOptions) -> Formula:
 
 class NoTrainedPolicyError(FormulationError):
     def __init__(self, checkpoint_dir: Path) -> None:
+        # The folder is the worker's own business: a client is not told where it is.
         super().__init__(
-            f"no trained policy under {checkpoint_dir}: finish a training run "
+            "no trained policy yet: finish a training run "
             "(POST /v1/training-runs) before asking for optimizer=policy"
         )
+        self.checkpoint_dir = checkpoint_dir
 
 
 class PolicyOptimiser:

@@ -46,8 +46,10 @@ class OptimisingStage:
         )
         try:
             formula = await (self.guard.run(command.job_id, work) if self.guard else work)
-        except (FormulationError, RetriesExhaustedError) as exc:
+        except FormulationError as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
+        except RetriesExhaustedError as exc:
+            return JobFailed(job_id=command.job_id, stage=STAGE, reason=exc.reason, detail=str(exc))
         if formula is None:
             return None
         return FormulaOptimized(

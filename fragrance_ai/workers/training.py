@@ -120,8 +120,13 @@ class TrainingRunner:
             await self._finish(job_id, outcome)
         except Exception as exc:
             log.exception("training run failed", run=config.run)
-            reason = f"training failed: {type(exc).__name__}: {exc}"
-            await self.publish(JobFailed(job_id=job_id, stage=STAGE, reason=reason))
+            failed = JobFailed(
+                job_id=job_id,
+                stage=STAGE,
+                reason="training stopped on an internal error",
+                detail=f"training failed: {type(exc).__name__}: {exc}",
+            )
+            await self.publish(failed)
         finally:
             forwarder.cancel()
             keeper.cancel()

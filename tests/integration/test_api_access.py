@@ -18,7 +18,8 @@ import orjson
 import pytest
 
 from fragrance_ai.embedded.broker import free_loopback_port
-from fragrance_ai.store import Scope
+from fragrance_ai.store import JobStore, Scope, open_pool
+from schemas.jobs import JobStatus
 from tests.integration.conftest import (
     CLI,
     FAST_BRIEF,
@@ -293,3 +294,56 @@ async def test_a_failing_request_logs_neither_the_brief_nor_the_database_passwor
     assert "jobs are refused today" in log  # with its reason, for an operator
     assert brief not in log
     assert password not in log
+
+
+async def test_keys_without_admin_see_no_worker_raw_output_paths_or_exception_text(
+    launch: Launcher, http: aiohttp.ClientSession
+) -> None:
+    url = await launch.api()
+    user, operator = await asyncio.gather(
+        create_key(launch.database_url, "acme", [Scope.FORMULATE, Scope.TRAIN]),
+        create_key(launch.database_url, "acme", [Scope.ADMIN]),
+    )
+    status, body, _ = await call(http, "POST", f"{url}/v1/training-runs", user, json={})
+    assert status == 202
+    run_id = job_id_of(body)
+    status, body, _ = await call(
+        http, "POST", f"{url}/v1/formulations", user, json={"brief": FAST_BRIEF}
+    )
+    assert status == 202
+    job_id = job_id_of(body)
+    internals = ["worker-7.internal:4242", "RAW MODEL OUTPUT", "/var/lib/ckpt", "Traceback-ish"]
+    pool = await open_pool(launch.database_url, max_size=1)
+    try:
+        store = JobStore(pool)
+        outcome = {
+            "run": f"run-{run_id.hex}", "status": "completed", "iterations": 2,
+            "global_step": 8192, "resumed_from_step": None, "eval_objective": 0.5,
+            "checkpoint": "/var/lib/ckpt/step-2.pt", "policy": "/var/lib/ckpt/policy.pt",
+        }  # fmt: skip
+        await store.append_event(run_id, "stage_started", {"worker": internals[0]}, "s")
+        await store.append_event(run_id, "policy_trained", {"outcome": outcome}, "p")
+        assert await store.advance(run_id, JobStatus.OPTIMISING)
+        assert await store.advance(run_id, JobStatus.SUCCEEDED, result=outcome)
+        await store.append_event(
+            job_id, "brief_interpreted", {"details": {"raw_output": internals[1]}}, "b"
+        )
+        failed = {"stage": "optimising", "reason": "gave up", "detail": internals[3]}
+        await store.append_event(job_id, "job_failed", failed, "f")
+        assert await store.advance(job_id, JobStatus.FAILED, error="optimising: gave up")
+    finally:
+        await pool.close()
+
+    async def everything(key: str) -> bytes:
+        answers = [await call(http, "GET", f"{url}/v1/jobs/{job}", key) for job in (run_id, job_id)]
+        answers.append(await call(http, "GET", f"{url}/v1/training-runs/{run_id}", key))
+        answers.append(await call(http, "GET", f"{url}/v1/jobs/{run_id}/events", key))
+        answers.append(await call(http, "GET", f"{url}/v1/jobs/{job_id}/events", key))
+        assert all(status == 200 for status, _, _ in answers)
+        return b"\n".join(body for _, body, _ in answers)
+
+    seen_by_user, seen_by_operator = await everything(user), await everything(operator)
+    for internal in internals:
+        assert internal.encode() in seen_by_operator, internal
+        assert internal.encode() not in seen_by_user, internal
+    assert b"policy_trained" in seen_by_user and b'"global_step":8192' in seen_by_user

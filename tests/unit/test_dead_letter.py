@@ -92,7 +92,8 @@ async def test_a_schema_invalid_command_names_the_field_and_fails_its_job(worker
     [event] = worker.events
     failed = JobFailed.model_validate(event)
     assert (failed.job_id, failed.stage) == (job_id, "interpreting")
-    assert failed.reason == headers["dead_letter.reason"]
+    assert failed.reason == "the job's message could not be processed"
+    assert failed.detail == headers["dead_letter.reason"]  # for operators only
 
 
 async def test_a_failing_handler_dead_letters_with_the_error(worker: Worker) -> None:

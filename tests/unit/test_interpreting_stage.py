@@ -2,6 +2,7 @@
 whichever reader is configured, and no model asked."""
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -9,6 +10,7 @@ from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.llm.factory import rule_based_brief
 from fragrance_ai.workers.ensemble_reader import EnsembleReader
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
+from schemas.interpretation import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 from tests.unit.test_llm_service import FixedReplies, _ensemble, _json
 
@@ -56,3 +58,18 @@ async def test_every_brief_read_carries_the_configured_ifra_margin(margin: float
     assert isinstance(event, BriefInterpreted)
     assert event.interpretation.brief.ifra_safety_margin == margin
     assert event.interpretation.brief.product.value == "bar_soap"
+
+
+class BrokenReader:
+    """A reader whose model server keeps failing, with internals in its error."""
+
+    async def read(self, text: str) -> tuple[Interpretation, dict[str, Any]]:
+        raise ConnectionError("vllm at 10.0.3.7:8001 refused: /srv/models/qwen missing")
+
+
+async def test_a_reader_that_keeps_failing_tells_the_user_little_and_operators_why() -> None:
+    stage = InterpretingStage(BrokenReader(), RetryPolicy(max_attempts=2, backoff_s=0.0))
+    event = await stage.run(InterpretBrief(job_id=uuid.uuid4(), text="smoky vetiver"))
+    assert isinstance(event, JobFailed)
+    assert event.reason == "gave up after 2 attempt(s) on an internal error; try again later"
+    assert "10.0.3.7" in event.detail and "/srv/models" in event.detail
