@@ -24,6 +24,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/jobs/{job_id}/cancel", views.cancel_job),
             web.post("/v1/training-runs", training_views.create_training_run),
             web.get("/v1/training-runs/{job_id}", training_views.get_training_run),
+            web.post("/v1/training-runs/{job_id}/promote", training_views.promote_training_run),
             web.get("/health", views.health),
             web.get("/ready", views.ready),
             web.get("/metrics", api_metrics),

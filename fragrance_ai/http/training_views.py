@@ -1,4 +1,5 @@
-"""`POST /v1/training-runs` and `GET /v1/training-runs/{id}`."""
+"""`POST /v1/training-runs`, `GET /v1/training-runs/{id}` and, for admin keys,
+`POST /v1/training-runs/{id}/promote`: serve that run's policy as `optimizer=policy`."""
 
 from uuid import uuid4
 
@@ -12,7 +13,7 @@ from fragrance_ai.http.views import accepted, owned_job, parse_job_id, submissio
 from fragrance_ai.jobs import submit_training
 from fragrance_ai.store import Scope
 from schemas.http import FieldProblem
-from schemas.jobs import JobKind, JobView
+from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.training import TrainingOptions, TrainingProgress
 
 
@@ -44,11 +45,29 @@ async def create_training_run(request: web.Request) -> web.Response:
     return response
 
 
-async def get_training_run(request: web.Request) -> web.Response:
+async def owned_run(request: web.Request) -> JobView:
     job_id = parse_job_id(request)
     job = await owned_job(request, job_id)
     if job.kind is not JobKind.TRAINING:
         raise web.HTTPNotFound(text=f"job {job_id} is a {job.kind.value} job, not a training run")
+    return job
+
+
+@requires(Scope.ADMIN)
+async def promote_training_run(request: web.Request) -> web.Response:
+    job = await owned_run(request)
+    if job.status is not JobStatus.SUCCEEDED:
+        return problem(
+            409, "Run not finished", f"training run {job.id} is {job.status.value}, not succeeded"
+        )
+    run = str(job.options["run"])
+    await request.app[STORE].promote_policy(job.id, run)
+    return web.json_response({"job_id": str(job.id), "run": run, "served": True})
+
+
+async def get_training_run(request: web.Request) -> web.Response:
+    job = await owned_run(request)
+    job_id = job.id
     latest = await request.app[STORE].latest_event(job_id, "training_progressed")
     progress = TrainingProgress.model_validate(latest.payload["progress"]) if latest else None
     view = TrainingRunView(job=job, progress=progress)

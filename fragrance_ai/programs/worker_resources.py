@@ -22,10 +22,13 @@ from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
-from fragrance_ai.workers.optimisers import all_optimisers
+from fragrance_ai.workers.optimisers import PromotedRun, all_optimisers, no_promotion
 from fragrance_ai.workers.optimising import OptimisingStage
 from handlers.publishing import worker_instance_id
 from schemas.messages import Message
+
+# How long an optimiser waits for the database to name the promoted policy.
+PROMOTED_READ_S = 10.0
 
 if TYPE_CHECKING:
     from fragrance_ai.workers.training import TrainingRunner
@@ -94,6 +97,17 @@ def training_runner(settings: Dynaconf, broker: KafkaBroker, store: JobStore) ->
     )
 
 
+def promoted_run_of(store: JobStore) -> PromotedRun:
+    """The promoted run, read from the database on the worker's event loop, for an
+    optimiser running in a thread of its own."""
+    loop = asyncio.get_running_loop()
+
+    def promoted_run() -> str | None:
+        return asyncio.run_coroutine_threadsafe(store.promoted_run(), loop).result(PROMOTED_READ_S)
+
+    return promoted_run
+
+
 @asynccontextmanager
 async def worker_resources(
     settings: Dynaconf, broker: KafkaBroker, roles: tuple[str, ...]
@@ -116,7 +130,8 @@ async def worker_resources(
             )
             broker.context.set_global("interpreting_stage", stage)
         if "rl" in roles:
-            optimisers = all_optimisers(Path(settings.paths.checkpoint_dir))
+            promoted = promoted_run_of(store) if store is not None else no_promotion
+            optimisers = all_optimisers(Path(settings.paths.checkpoint_dir), promoted)
             optimising = OptimisingStage(optimisers, retry_policy(settings), guard)
             broker.context.set_global("optimising_stage", optimising)
         if "training" in roles and store is not None:

@@ -12,6 +12,7 @@ from fragrance_ai.store.jobs import JobQueries
 from fragrance_ai.store.leases import LeaseQueries
 from fragrance_ai.store.notify import Notifier
 from fragrance_ai.store.outbox import OutboxQueries
+from fragrance_ai.store.policies import PolicyQueries
 from fragrance_ai.store.recording import RecordingQueries
 
 
@@ -24,9 +25,10 @@ class JobStore(
     CacheQueries,
     ApiKeyQueries,
     IdempotencyQueries,
+    PolicyQueries,
 ):
-    """Jobs, their events, the outbox, leases, the LLM cache, API keys and the
-    Idempotency-Key answers.
+    """Jobs, their events, the outbox, leases, the LLM cache, API keys, the
+    Idempotency-Key answers and the promoted policy.
 
     The store does not own the pool: whoever opened it (``open_pool``) closes it.
     """

@@ -38,36 +38,47 @@ def ga_optimiser(brief: Brief, options: FormulationOptions) -> Formula:
 
 
 class NoTrainedPolicyError(FormulationError):
-    def __init__(self, checkpoint_dir: Path) -> None:
+    def __init__(self, run: str | None) -> None:
         # The folder is the worker's own business: a client is not told where it is.
         super().__init__(
-            "no trained policy yet: finish a training run "
-            "(POST /v1/training-runs) before asking for optimizer=policy"
+            "no trained policy is served yet: an admin key promotes a finished training run"
+            " (POST /v1/training-runs/{id}/promote) before optimizer=policy can be used"
+            if run is None
+            else f"the promoted policy of {run} is not on this worker"
         )
-        self.checkpoint_dir = checkpoint_dir
+        self.run = run
+
+
+PromotedRun = Callable[[], str | None]
+
+
+def no_promotion() -> str | None:
+    """For a worker without a database: no policy is ever served."""
+    return None
 
 
 class PolicyOptimiser:
-    """The newest policy a finished training run left in the checkpoint folder; loaded
-    once, and again only when a newer one appears."""
+    """The policy of the training run an admin promoted (`promoted_run`), never merely the
+    newest: a run any `train` key starts cannot change what is served. Loaded once, and
+    again when another run is promoted or its file changes."""
 
-    def __init__(self, checkpoint_dir: Path) -> None:
+    def __init__(self, checkpoint_dir: Path, promoted_run: PromotedRun = no_promotion) -> None:
         self.checkpoint_dir = checkpoint_dir
+        self.promoted_run = promoted_run
         self._lock = threading.Lock()
         self._loaded: tuple[Path, float, object] | None = None
 
-    def newest_policy(self) -> Path:
-        policies = sorted(
-            self.checkpoint_dir.glob(f"*/{POLICY_FILE}"), key=lambda p: p.stat().st_mtime
-        )
-        if not policies:
-            raise NoTrainedPolicyError(self.checkpoint_dir)
-        return policies[-1]
+    def promoted_policy(self) -> Path:
+        run = self.promoted_run()
+        path = self.checkpoint_dir / run / POLICY_FILE if run is not None else None
+        if path is None or not path.is_file():
+            raise NoTrainedPolicyError(run)
+        return path
 
     def __call__(self, brief: Brief, options: FormulationOptions) -> Formula:
         from fragrance_ai.training.policy import Policy
 
-        path = self.newest_policy()
+        path = self.promoted_policy()
         mtime = path.stat().st_mtime
         with self._lock:
             if self._loaded is None or self._loaded[:2] != (path, mtime):
@@ -77,10 +88,12 @@ class PolicyOptimiser:
         return policy.formulate(brief)
 
 
-def all_optimisers(checkpoint_dir: Path) -> dict[Optimizer, Optimise]:
+def all_optimisers(
+    checkpoint_dir: Path, promoted_run: PromotedRun = no_promotion
+) -> dict[Optimizer, Optimise]:
     return {
         Optimizer.REFERENCE: reference_optimiser,
         Optimizer.PPO: ppo_optimiser,
         Optimizer.GA: ga_optimiser,
-        Optimizer.POLICY: PolicyOptimiser(checkpoint_dir),
+        Optimizer.POLICY: PolicyOptimiser(checkpoint_dir, promoted_run),
     }

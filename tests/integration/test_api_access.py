@@ -8,6 +8,7 @@ import asyncio
 import re
 import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -23,6 +24,7 @@ from schemas.jobs import JobStatus
 from tests.integration.conftest import (
     CLI,
     FAST_BRIEF,
+    Api,
     Launcher,
     bearer,
     create_key,
@@ -347,3 +349,73 @@ async def test_keys_without_admin_see_no_worker_raw_output_paths_or_exception_te
         assert internal.encode() in seen_by_operator, internal
         assert internal.encode() not in seen_by_user, internal
     assert b"policy_trained" in seen_by_user and b'"global_step":8192' in seen_by_user
+
+
+def untrained_policy(path: Path) -> None:
+    """A policy file as a finished run leaves one (untrained: its formula is still valid)."""
+    from fragrance_ai.training.policy import Policy
+    from fragrance_ai.training.problem import DEFAULT_BRIEF, compile_problem
+    from fragrance_ai.training.trainer import PPOTrainer
+    from tests.unit.test_ppo import small_config
+
+    config = small_config()
+    trainer = PPOTrainer(config, lambda _rng: [compile_problem(DEFAULT_BRIEF, 8)])
+    Policy(trainer.agent, config).save(path)
+
+
+async def test_only_an_admin_promotes_the_policy_that_optimizer_policy_serves(
+    launch: Launcher, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    checkpoints = tmp_path / "ckpt"
+    url, *_ = await asyncio.gather(
+        launch.api(),
+        launch.worker("llm", "llm-1"),
+        launch.worker("rl", "rl-1", CHECKPOINT_DIR=str(checkpoints)),
+    )
+    trainer, admin = await asyncio.gather(
+        create_key(launch.database_url, "acme", [Scope.FORMULATE, Scope.TRAIN]),
+        create_key(launch.database_url, "acme", [Scope.ADMIN]),
+    )
+    runs = []
+    for _ in range(2):
+        status, body, _ = await call(http, "POST", f"{url}/v1/training-runs", trainer, json={})
+        assert status == 202
+        runs.append(job_id_of(body))
+    first, second = runs
+    # The first run finished (as a training worker records it) and left its policy.
+    pool = await open_pool(launch.database_url, max_size=1)
+    try:
+        store = JobStore(pool)
+        assert await store.advance(first, JobStatus.OPTIMISING)
+        assert await store.advance(first, JobStatus.SUCCEEDED, result={"run": "…"})
+    finally:
+        await pool.close()
+    await asyncio.to_thread(untrained_policy, checkpoints / f"run-{first.hex}" / "policy.pt")
+
+    async def formulate_with_policy() -> dict[str, Any]:
+        status, body, _ = await call(
+            http, "POST", f"{url}/v1/formulations", trainer,
+            json={"brief": FAST_BRIEF, "options": {"optimizer": "policy"}},
+        )  # fmt: skip
+        assert status == 202, body
+        return await Api(http, url, trainer).finished(job_id_of(body), timeout_s=120)
+
+    job = await formulate_with_policy()
+    assert job["status"] == "failed" and "promote" in job["error"], job["error"]
+    assert str(checkpoints) not in job["error"]
+
+    promote = f"{url}/v1/training-runs/{{}}/promote"
+    assert (await call(http, "POST", promote.format(first), trainer))[0] == 403
+    assert (await call(http, "POST", promote.format(second), admin))[0] == 409  # unfinished
+    status, body, _ = await call(http, "POST", promote.format(first), admin)
+    assert status == 200, body
+    job = await formulate_with_policy()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["formula"]["lines"]
+
+    # A newer policy, not promoted, is not served: with the promoted one gone, nothing is.
+    await asyncio.to_thread(untrained_policy, checkpoints / f"run-{second.hex}" / "policy.pt")
+    (checkpoints / f"run-{first.hex}" / "policy.pt").unlink()
+    job = await formulate_with_policy()
+    assert job["status"] == "failed", job
+    assert f"run-{first.hex}" in job["error"]

@@ -52,7 +52,12 @@ async def empty_db_url(embedded_postgres: EmbeddedPostgres):
 # --- migrations -------------------------------------------------------------------------
 
 
-ALL_MIGRATIONS = ["0001_initial", "0002_job_result", "0003_tenants_keys_idempotency"]
+ALL_MIGRATIONS = [
+    "0001_initial",
+    "0002_job_result",
+    "0003_tenants_keys_idempotency",
+    "0004_promoted_policy",
+]
 
 
 async def test_migrating_twice_applies_each_file_once(empty_db_url):
