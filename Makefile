@@ -60,10 +60,11 @@ compose-config:
 	docker-compose -f docker-compose.yml --profile monitoring config -q
 
 # A live scrape of a worker's /metrics, linted by promtool (Debian's prometheus package).
+# Prometheus's api job reads its API key from secrets/api-key, kept out of git: the config
+# is checked with a stand-in key.
 metrics-check: install
 	$(PY) scripts/scrape_metrics.py $(VENV)/scrape.txt
 	promtool check metrics < $(VENV)/scrape.txt
-	# The api job reads its key from secrets/api-key, kept out of git: checked with a stand-in.
 	rm -rf $(VENV)/prometheus && mkdir -p $(VENV)/prometheus/secrets
 	cp infra/prometheus/*.yml $(VENV)/prometheus/
 	echo stand-in > $(VENV)/prometheus/secrets/api-key

@@ -35,7 +35,7 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 BRIEF = "a fresh citrus summer scent for men, woody base, under $40/kg"
 # Optimised in a twentieth of a second: for tests that need hundreds of jobs.
 FAST_BRIEF = "a simple citrus cologne with 3 materials"
-# The tenant of the key the `http` session sends when a test launches programs.
+# The tenant of the key the `http` client sends when a test launches programs.
 TENANT = "tests"
 
 
@@ -200,7 +200,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @dataclass
 class Api:
     """A JSON client of one running API; with `key`, it sends that key instead of the
-    session's."""
+    `http` client's own."""
 
     session: aiohttp.ClientSession
     base_url: str
@@ -235,7 +235,7 @@ class Api:
 
 @pytest.fixture
 async def http(request: pytest.FixtureRequest) -> AsyncIterator[aiohttp.ClientSession]:
-    """A client session; in a test that launches programs, it sends an API key of the
+    """An HTTP client; in a test that launches programs, it sends an API key of the
     tenant TENANT with every scope, made in the launcher's database."""
     headers = {}
     if "launch" in request.fixturenames:
