@@ -108,7 +108,9 @@ class HardLimits:
     def of(cls, problem: ScoringProblem) -> Self:
         """Raises FormulationError when the candidates cannot fill 100% within them."""
         limits = problem.regulation
-        caps = np.where(problem.excluded_mask, 0.0, upper_bounds(limits, problem.materials))
+        caps = np.where(
+            problem.excluded_mask, 0.0, upper_bounds(limits, problem.materials, problem.brief)
+        )
         check_fillable(limits, caps, [m.id for m in problem.materials])
         return cls(caps=caps, contents=limits.contents, budgets=limits.concentrate_budgets())
 
