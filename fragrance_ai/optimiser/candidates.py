@@ -164,10 +164,12 @@ def _keep_fillable(
     """Use levels and IFRA limits cap most materials well below 100%: while the set
     cannot reach 100% within them, the most relevant roomy material comes in, in place
     of the optional member with the least room (wanted materials and the materials that
-    answer wanted notes and the style stay). The incoming material plays the role the set
-    has least room for against the brief's pyramid, so that a leather is filled with base
-    notes rather than with whatever heart note is roomiest."""
+    answer wanted notes and the style stay). A filler is used in bulk, so one within the
+    budget (the brief's or its default) comes first; among those, one playing the role the
+    set has least room for against the brief's pyramid, so that a leather is filled with
+    base notes rather than with whatever heart note is roomiest."""
     target = pyramid_target(brief)
+    budget = budget_per_kg(brief)
 
     def caps(materials: list[Material]) -> np.ndarray:
         return np.array([cap_of[m.id] for m in materials])
@@ -179,7 +181,8 @@ def _keep_fillable(
     def neediest_first(roomy: list[Material]) -> list[Material]:
         room = {r: sum(cap_of[m.id] for m in chosen.values() if m.role is r) for r in ROLES}
         short = {r: target[r] - room[r] for r in ROLES}
-        return sorted(roomy, key=lambda m: -short[m.role])  # stable: relevance within a role
+        # stable: relevance decides within a role
+        return sorted(roomy, key=lambda m: (m.cost_per_kg > budget, -short[m.role]))
 
     roomy = [m for m in ranked if m.id not in chosen and cap_of[m.id] >= ROOMY_PERCENT]
     while roomy and reach() < 100.0 - 1e-6:
