@@ -147,7 +147,7 @@ def named_uses(
                 if honoured
                 else "IFRA or its use level caps it below its usual dose"
                 if held
-                else shortfall_reason(item, brief, catalog, regulation),
+                else shortfall_reason(item, brief, catalog, regulation, shares),
                 replaced_by=None
                 if honoured or held
                 else closest_replacement(item, shares, catalog, answering_ids),

@@ -46,7 +46,7 @@ def budget_per_kg(brief: Brief) -> float:
 def cost_caps(brief: Brief, materials: Sequence[Material]) -> np.ndarray:
     """Most % per material by price when the brief names no budget: a material that at
     its typical maximum use would spend the whole default budget (DEFAULT_BUDGET_PER_KG)
-    on its own is held to its usual dose, so that a $20,000/kg orris butter is there at
+    on its own is held to its usual dose, so that a $20,000/kg agarwood oil is there at
     the dose a perfumer uses it at, never at its maximum. A named budget rules by itself
     (the cost part and the cheapest formula), so no cap is set then; 100 elsewhere."""
     if brief.budget_per_kg is not None:
@@ -101,20 +101,9 @@ def accord_coverage(doses: Mapping[str, float], accord: Accord) -> float:
 
 
 NAMESAKE_PARTS = frozenset(
-    [
-        "oil",
-        "absolute",
-        "resinoid",
-        "butter",
-        "bud",
-        "berry",
-        "seed",
-        "wood",
-        "tar",
-        "flower",
-        "bean",
-    ]
-)
+    ["oil", "absolute", "resinoid", "butter", "bud", "berry", "seed", "wood", "tar", "flower",
+     "bean"]
+)  # fmt: skip
 """What may follow a note's word in a natural's name for the natural to be that note's
 namesake: "lemon oil", "clove bud oil", but not "violet leaf absolute" for violet."""
 

@@ -5,7 +5,8 @@ Closeness is the cosine between odour vectors (profile.odour_vector): a named ma
 own, or for a note or style the mean vector of the catalog materials that answer it.
 The reason is the first that holds, in the order a perfumer would check: the brief's own
 exclusions, an IFRA prohibition in the product's category, a budget the usual dose does
-not fit, a cap (IFRA or use level) below the usual dose, else the brief's material count.
+not fit, a cap (IFRA, use level or price) below the usual dose, else what the formula
+traded it for: the brief's material count, or its cost and profile.
 """
 
 from collections.abc import Mapping, Sequence
@@ -30,8 +31,15 @@ def carriers(item: str, catalog: Catalog) -> list[Material]:
     return [m for m in catalog if satisfies(m, item)]
 
 
-def shortfall_reason(item: str, brief: Brief, catalog: Catalog, regulation: Regulation) -> str:
-    """Why no formula for this brief can hold the item at its usual dose, as one phrase."""
+def shortfall_reason(
+    item: str,
+    brief: Brief,
+    catalog: Catalog,
+    regulation: Regulation,
+    shares: Mapping[Material, float],
+) -> str:
+    """Why the formula (`shares`) does not hold the item at its usual dose, as one phrase:
+    what rules it out for any formula of this brief, else what this formula traded it for."""
     answering = carriers(item, catalog)
     if not answering:
         return "no catalog material answers it"
@@ -49,7 +57,11 @@ def shortfall_reason(item: str, brief: Brief, catalog: Catalog, regulation: Regu
     caps = material_caps(regulation.compile(brief, permitted), permitted, brief)
     if all(cap < effective_percent(m) for m, cap in zip(permitted, caps, strict=True)):
         return "IFRA, its use level or its price caps it below its usual dose"
-    return f"the brief's {brief.max_materials}-material limit left it no room"
+    if any(m in shares for m in answering):
+        return "held below its usual dose, traded against the cost and the brief's profile"
+    if len(shares) >= brief.max_materials:
+        return f"the brief's {brief.max_materials}-material limit left it no room"
+    return "left out, traded against the cost and the brief's profile"
 
 
 def _vector(item: str, catalog: Catalog) -> np.ndarray | None:

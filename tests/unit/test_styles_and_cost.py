@@ -93,7 +93,7 @@ def test_the_reason_a_named_item_falls_short_is_the_first_that_holds() -> None:
     excluded = rose.model_copy(
         update={"excluded_families": (Family.FLORAL,), "family_weights": {Family.WOODY: 1.0}}
     )
-    assert "exclusions" in shortfall_reason("rose", excluded, CATALOG, shipped)
+    assert "exclusions" in shortfall_reason("rose", excluded, CATALOG, shipped, {})
     banned = regulation(
         tuple(standard(f"{m}_substance", 0.0) for m in ("agarwood_oil", "oud_base")),
         {
@@ -102,13 +102,18 @@ def test_the_reason_a_named_item_falls_short_is_the_first_that_holds() -> None:
         },
     )
     oud = Brief(family_weights={Family.WOODY: 1.0}, wanted_notes=("oud",), product=Product.BAR_SOAP)
-    assert shortfall_reason("oud", oud, CATALOG, banned) == "IFRA prohibits it in category 9"
+    assert shortfall_reason("oud", oud, CATALOG, banned, {}) == "IFRA prohibits it in category 9"
     cheap = Brief(family_weights={Family.WOODY: 1.0}, wanted_materials=("agarwood_oil",),
                   budget_per_kg=20.0)  # fmt: skip
     assert "costs more than the $20/kg budget" in shortfall_reason(
-        "agarwood_oil", cheap, CATALOG, shipped
+        "agarwood_oil", cheap, CATALOG, shipped, {}
     )
-    assert "material limit" in shortfall_reason("rose", rose, CATALOG, shipped)
+    woods = [m for m in CATALOG if m.family is Family.WOODY][:12]
+    full = {m: 1 / 12 for m in woods}
+    assert "12-material limit" in shortfall_reason("rose", rose, CATALOG, shipped, full)
+    some = {CATALOG.get("geraniol"): 0.01, CATALOG.get("cedarwood_atlas_oil"): 0.99}
+    assert "held below its usual dose" in shortfall_reason("rose", rose, CATALOG, shipped, some)
+    assert "left out" in shortfall_reason("rose", rose, CATALOG, shipped, {})
 
 
 def test_the_closest_stand_in_is_the_formula_material_nearest_in_odour() -> None:
