@@ -65,12 +65,20 @@ DEFAULT_IFRA_SAFETY_MARGIN = 0.9
 
 
 class Style(StrEnum):
-    """A classic structure a brief can name; it brings its accord
-    (fragrance_ai/catalog/accords.csv)."""
+    """A classic structure a brief can name: it brings its accord
+    (fragrance_ai/catalog/accords.csv) and its pyramid (fragrance_ai/objective/pyramid.py).
+    A soliflore has no accord of its own: it is its flower's accord, heart first."""
 
     CHYPRE = "chypre"
     FOUGERE = "fougere"
     COLOGNE = "cologne"
+    SOLIFLORE = "soliflore"
+    AMBER = "amber"
+    ALDEHYDIC_FLORAL = "aldehydic floral"
+    GOURMAND = "gourmand"
+    MUSK = "musk"
+    LEATHER = "leather"
+    MARINE = "marine"
 
 
 class Season(StrEnum):

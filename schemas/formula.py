@@ -118,6 +118,17 @@ class NamedUse(BaseModel):
         description="Short of its effective dose because IFRA or its use level caps it there",
     )
     materials: tuple[str, ...] = Field(description="The formula's materials answering it")
+    shortfall: str | None = Field(
+        default=None,
+        description="Why it is short of its effective dose; None when honoured",
+        examples=["IFRA prohibits it in category 9"],
+    )
+    replaced_by: str | None = Field(
+        default=None,
+        description="When short of its effective dose: the formula's material whose odour "
+        "comes closest to it",
+        examples=["florol"],
+    )
 
 
 class ScoreParts(BaseModel):
@@ -171,6 +182,12 @@ class Formula(BaseModel):
     )
     named: tuple[NamedUse, ...] = Field(
         default=(), description="Each material and note the brief names, and its dose"
+    )
+    accords: tuple[str, ...] = Field(
+        default=(),
+        description="The classic accords the formula holds, each with its quorum of members "
+        "at their effective doses (fragrance_ai/catalog/accords.csv)",
+        examples=[["rose", "amber"]],
     )
     batch: BatchSheet | None = Field(default=None, description="The formula in grams")
     score: ScoreParts

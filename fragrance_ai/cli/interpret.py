@@ -19,6 +19,8 @@ LABELS = {
     "excluded_families": "excluded families",
     "excluded_notes": "excluded notes",
     "concentration": "concentration",
+    "product": "product",
+    "style": "style",
     "season": "season",
     "gender": "gender",
     "budget_per_kg": "budget ($/kg)",

@@ -38,6 +38,7 @@ def _brief_fields(brief: Brief) -> list[tuple[str, str]]:
         ("excluded notes", ", ".join(brief.excluded_notes)),
         ("product", brief.product.value.replace("_", " ")),
         ("concentration", brief.concentration.value),
+        ("style", brief.style.value if brief.style else ""),
         ("season", brief.season.value if brief.season else ""),
         ("gender", brief.gender.value if brief.gender else ""),
         ("budget", budget),
@@ -109,6 +110,8 @@ def _dose_lines(formula: Formula) -> list[str]:
             else "SOME MATERIAL ABOVE ITS TYPICAL MAXIMUM"
         )
     ]
+    if formula.accords:
+        lines.append("Accords: " + ", ".join(a.replace("_", " ") for a in formula.accords))
     for use in formula.named:
         if use.honoured:
             verdict = "effective dose"
@@ -117,9 +120,12 @@ def _dose_lines(formula: Formula) -> list[str]:
         elif use.materials:
             verdict = f"BELOW its effective dose of {use.effective_percent:g}%"
         else:
-            verdict = "NOT USED (regulation, budget, exclusions or the catalog leave no room)"
+            verdict = "NOT USED"
         by = f" ({', '.join(use.materials)})" if use.materials else ""
         lines.append(f"  named {use.item}: {use.percent:.2f}%{by}, {verdict}")
+        if use.shortfall is not None:
+            stand_in = f"; closest in the formula: {use.replaced_by}" if use.replaced_by else ""
+            lines.append(f"    why: {use.shortfall}{stand_in}")
     return lines
 
 

@@ -37,6 +37,8 @@ class Draft:
     concentrations: list[tuple[Concentration, str]] = field(default_factory=list)
     intensities: list[tuple[Concentration, str]] = field(default_factory=list)
     styles: list[tuple[Style, str]] = field(default_factory=list)
+    family_styles: list[tuple[Style, str]] = field(default_factory=list)
+    """Styles a family word brings (lexicon.FAMILY_STYLE); a style word comes first."""
     evidence: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -60,6 +62,9 @@ def _want(draft: Draft, m: Match, words: str) -> None:
         draft.pull(m.term.families, scale or FAMILY_WEIGHT, words, soft=False)
         if kind is Kind.STYLE:
             draft.styles.append((lx.STYLE_OF[value], words))
+        elif not m.term.families.keys() - lx.FAMILY_STYLE.keys():
+            family = next(iter(m.term.families))
+            draft.family_styles.append((lx.FAMILY_STYLE[family], words))
     elif kind is Kind.MOOD:
         draft.pull(m.term.families, MOOD_WEIGHT, words, soft=True)
     elif kind is Kind.NOTE:

@@ -43,6 +43,11 @@ STYLE_WORDS: dict[str, Mix] = {
     "barbershop": {F.AROMATIC: 0.5, F.WOODY: 0.25, F.GOURMAND: 0.25},
     "cologne style": {F.CITRUS: 0.6, F.AROMATIC: 0.4},
     "classic cologne": {F.CITRUS: 0.6, F.AROMATIC: 0.4},
+    "soliflore": {F.FLORAL: 1.0},
+    "single flower": {F.FLORAL: 1.0},
+    "aldehydic floral": {F.FLORAL: 0.5, F.ALDEHYDIC: 0.4, F.POWDERY: 0.1},
+    "floral aldehydic": {F.FLORAL: 0.5, F.ALDEHYDIC: 0.4, F.POWDERY: 0.1},
+    "floral aldehyde": {F.FLORAL: 0.5, F.ALDEHYDIC: 0.4, F.POWDERY: 0.1},
 }
 
 # The structure each style word names (schemas.brief.Style), whose accord it brings.
@@ -52,6 +57,22 @@ STYLE_OF: dict[str, Style] = {
     "barbershop": Style.FOUGERE,
     "cologne style": Style.COLOGNE,
     "classic cologne": Style.COLOGNE,
+    "soliflore": Style.SOLIFLORE,
+    "single flower": Style.SOLIFLORE,
+    "aldehydic floral": Style.ALDEHYDIC_FLORAL,
+    "floral aldehydic": Style.ALDEHYDIC_FLORAL,
+    "floral aldehyde": Style.ALDEHYDIC_FLORAL,
+}
+
+# Families that are, in a perfumer's hands, one classic accord: naming the family brings
+# the accord ("a leather" is birch tar, isobutyl quinoline and castoreum together), as a
+# style does, unless a style word is named too.
+FAMILY_STYLE: dict[F, Style] = {
+    F.AMBER: Style.AMBER,
+    F.LEATHER: Style.LEATHER,
+    F.MUSK: Style.MUSK,
+    F.GOURMAND: Style.GOURMAND,
+    F.AQUATIC: Style.MARINE,
 }
 
 # Mood words: they hint at families without naming them, so they weigh less and

@@ -92,7 +92,12 @@ def _first(draft: Draft, readings: list[tuple[Choice, str]], field_name: str) ->
 
 
 def choose_style(draft: Draft) -> Style | None:
-    return _first(draft, draft.styles, "style")
+    """The first style word named, else the first family named that is an accord
+    ("amber", "leather"), unless the brief also excludes that family."""
+    if draft.styles:
+        return _first(draft, draft.styles, "style")
+    excluded = {lx.FAMILY_STYLE.get(f) for f in draft.excluded_families}
+    return _first(draft, [(s, w) for s, w in draft.family_styles if s not in excluded], "style")
 
 
 def choose_season(draft: Draft) -> Season | None:

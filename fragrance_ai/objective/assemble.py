@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from fragrance_ai.catalog import Catalog, load_catalog
+from fragrance_ai.catalog.accords import load_accords
 from fragrance_ai.objective.constants import ETHANOL_COST_PER_KG, PRESENT_PERCENT, ROLES
 from fragrance_ai.objective.dosing import (
     FALLBACK_EFFECTIVE_PERCENT,
@@ -12,6 +13,7 @@ from fragrance_ai.objective.dosing import (
     material_caps,
     wanted_items,
 )
+from fragrance_ai.objective.replacement import closest_replacement, shortfall_reason
 from fragrance_ai.objective.scalar import satisfies, score_shares, use_excess
 from fragrance_ai.objective.weighing import batch_sheet
 from fragrance_ai.regulation import (
@@ -88,6 +90,7 @@ def assemble_formula(
         certificate=certificate(regulation, shares),
         within_use_levels=use_excess(shares) == 0,
         named=named_uses(shares, brief, catalog, regulation),
+        accords=accords_held(shares),
         batch=batch_sheet({materials[i]: rounded[i] for i in order}),
         score=score_shares(shares, brief, regulation),
     )
@@ -104,7 +107,7 @@ def named_uses(
     doses = {m.id: 100.0 * q / effective_percent(m) for m, q in shares.items()}
     materials = list(shares)
     limits = regulation.compile(brief, materials)
-    caps = dict(zip(materials, material_caps(limits, materials), strict=True))
+    caps = dict(zip(materials, material_caps(limits, materials, brief), strict=True))
     uses = []
     for item in wanted_items(brief):
         accord = accord_for(item)
@@ -125,19 +128,39 @@ def named_uses(
                 )
             )
         short = [m for m in answering if doses[m.id] < 1.0 - 1e-6]
+        honoured = met >= 1.0 - 1e-6
+        held = (
+            not honoured
+            and bool(short)
+            and all(answering[m] >= caps[m] - CAP_TOLERANCE_PERCENT for m in short)
+        )
+        answering_ids = tuple(m.id for m in answering)
         uses.append(
             NamedUse(
                 item=item,
                 percent=round(sum(answering.values()), 2),
                 effective_percent=round(dose, 3),
-                honoured=met >= 1.0 - 1e-6,
-                held_at_cap=met < 1.0 - 1e-6
-                and bool(short)
-                and all(answering[m] >= caps[m] - CAP_TOLERANCE_PERCENT for m in short),
-                materials=tuple(m.id for m in answering),
+                honoured=honoured,
+                held_at_cap=held,
+                materials=answering_ids,
+                shortfall=None
+                if honoured
+                else "IFRA or its use level caps it below its usual dose"
+                if held
+                else shortfall_reason(item, brief, catalog, regulation, shares),
+                replaced_by=None
+                if honoured or held
+                else closest_replacement(item, shares, catalog, answering_ids),
             )
         )
     return tuple(uses)
+
+
+def accords_held(shares: Mapping[Material, float]) -> tuple[str, ...]:
+    """The accords whose quorum the formula holds at effective doses, by accord id."""
+    doses = {m.id: 100.0 * q / effective_percent(m) for m, q in shares.items()}
+    accords = {accord.id: accord for accord in load_accords().values()}
+    return tuple(i for i, a in sorted(accords.items()) if accord_coverage(doses, a) >= 1 - 1e-6)
 
 
 CAP_TOLERANCE_PERCENT = 0.01

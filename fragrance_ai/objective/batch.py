@@ -13,15 +13,21 @@ import numpy as np
 from fragrance_ai.objective.constants import (
     HARD_PENALTY,
     PRESENT_PERCENT,
-    PYRAMID_TARGET,
     ROLES,
     ROUNDING_PERCENT,
     STEVENS_EXPONENT,
     WEIGHTS,
 )
-from fragrance_ai.objective.dosing import accord_for, effective_percent, use_caps, wanted_items
+from fragrance_ai.objective.dosing import (
+    accord_for,
+    budget_per_kg,
+    effective_percent,
+    use_caps,
+    wanted_items,
+)
 from fragrance_ai.objective.profile import odour_vector, potency, target_vector
-from fragrance_ai.objective.scalar import budget_per_kg, is_excluded, satisfies
+from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material
@@ -71,7 +77,7 @@ class ScoringProblem:
         by_accord = [accord for _, accord in accords if accord is not None]
         wanted = [w for w, accord in accords if accord is None]
         index = {m.id: k for k, m in enumerate(materials)}
-        target_roles = PYRAMID_TARGET[brief.concentration]
+        target_roles = pyramid_target(brief)
         return cls(
             brief=brief,
             materials=tuple(materials),

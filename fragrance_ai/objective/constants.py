@@ -26,8 +26,8 @@ by concentration for fine fragrance, and None for every other product. Estimates
 middle of what this catalog's own formulas cost for such briefs (most lines $20-200/kg)
 with room for a few naturals, richer concentrations allowed more; functional products
 (soap, detergent, candles) are made with cheaper compounds. Not a hard limit: a formula
-above it loses part of its cost score, (B / c)^2, so that a $20,000/kg material stays
-at a trace unless the brief asks for it and names a budget that allows it."""
+above it loses part of its cost score, (B / c)^2; what keeps a $20,000/kg material at
+its usual dose is dosing.cost_caps, which reads the same default."""
 
 ETHANOL_COST_PER_KG = 2.5
 """Perfumer's alcohol, USD per kg, for the cost of the finished product."""

@@ -18,8 +18,9 @@ import numpy as np
 
 from fragrance_ai.catalog import load_catalog
 from fragrance_ai.catalog.accords import Accord, load_accords
+from fragrance_ai.objective.constants import DEFAULT_BUDGET_PER_KG
 from fragrance_ai.regulation import SubstanceLimits
-from schemas.brief import Brief
+from schemas.brief import Brief, Product
 from schemas.material import Material
 
 FALLBACK_EFFECTIVE_PERCENT = 1.0
@@ -34,10 +35,41 @@ def use_caps(materials: Sequence[Material]) -> np.ndarray:
     return np.array([m.max_use_percent or 100.0 for m in materials], dtype=float)
 
 
-def material_caps(limits: SubstanceLimits, materials: Sequence[Material]) -> np.ndarray:
-    """Most % of the concentrate per material on its own: the smaller of its IFRA cap in
-    the brief's category (0 when prohibited) and its typical maximum use."""
-    return np.minimum(limits.percent_caps(), use_caps(materials))
+def budget_per_kg(brief: Brief) -> float:
+    """The brief's budget, or DEFAULT_BUDGET_PER_KG for its concentration and product."""
+    if brief.budget_per_kg is not None:
+        return brief.budget_per_kg
+    fine = brief.product is Product.FINE_FRAGRANCE
+    return DEFAULT_BUDGET_PER_KG[brief.concentration if fine else None]
+
+
+def cost_caps(brief: Brief, materials: Sequence[Material]) -> np.ndarray:
+    """Most % per material by price when the brief names no budget: a material that at
+    its typical maximum use would spend the whole default budget (DEFAULT_BUDGET_PER_KG)
+    on its own is held to its usual dose, so that a $20,000/kg agarwood oil is there at
+    the dose a perfumer uses it at, never at its maximum. A named budget rules by itself
+    (the cost part and the cheapest formula), so no cap is set then; 100 elsewhere."""
+    if brief.budget_per_kg is not None:
+        return np.full(len(materials), 100.0)
+    budget = budget_per_kg(brief)
+    return np.array(
+        [
+            effective_percent(m)
+            if m.cost_per_kg * (m.max_use_percent or 100.0) > 100.0 * budget
+            else 100.0
+            for m in materials
+        ]
+    )
+
+
+def material_caps(
+    limits: SubstanceLimits, materials: Sequence[Material], brief: Brief
+) -> np.ndarray:
+    """Most % of the concentrate per material on its own: the smallest of its IFRA cap in
+    the brief's category (0 when prohibited), its typical maximum use and its cost cap."""
+    return np.minimum(
+        np.minimum(limits.percent_caps(), use_caps(materials)), cost_caps(brief, materials)
+    )
 
 
 def effective_percent(material: Material) -> float:
@@ -48,8 +80,11 @@ def effective_percent(material: Material) -> float:
 
 
 def wanted_items(brief: Brief) -> tuple[str, ...]:
-    """What the brief asks to be there: its materials, notes and style."""
-    style = (brief.style.value,) if brief.style is not None else ()
+    """What the brief asks to be there: its materials, notes and the style's accord (a
+    soliflore has none of its own: its flower is among the notes)."""
+    style = (
+        (brief.style.value,) if brief.style is not None and accord_for(brief.style.value) else ()
+    )
     return (*brief.wanted_materials, *brief.wanted_notes, *style)
 
 
@@ -66,8 +101,9 @@ def accord_coverage(doses: Mapping[str, float], accord: Accord) -> float:
 
 
 NAMESAKE_PARTS = frozenset(
-    ["oil", "absolute", "resinoid", "butter", "bud", "berry", "seed", "wood", "tar", "flower"]
-)
+    ["oil", "absolute", "resinoid", "butter", "bud", "berry", "seed", "wood", "tar", "flower",
+     "bean"]
+)  # fmt: skip
 """What may follow a note's word in a natural's name for the natural to be that note's
 namesake: "lemon oil", "clove bud oil", but not "violet leaf absolute" for violet."""
 

@@ -7,10 +7,8 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective.constants import (
-    DEFAULT_BUDGET_PER_KG,
     HARD_PENALTY,
     PRESENT_PERCENT,
-    PYRAMID_TARGET,
     ROLES,
     ROUNDING_PERCENT,
     STEVENS_EXPONENT,
@@ -19,12 +17,14 @@ from fragrance_ai.objective.constants import (
 from fragrance_ai.objective.dosing import (
     accord_coverage,
     accord_for,
+    budget_per_kg,
     effective_percent,
     wanted_items,
 )
 from fragrance_ai.objective.profile import odour_vector, potency, target_vector
+from fragrance_ai.objective.pyramid import pyramid_target
 from fragrance_ai.regulation import Regulation, load_regulation
-from schemas.brief import Brief, Product
+from schemas.brief import Brief
 from schemas.formula import Formula, ScoreParts
 from schemas.material import Material
 
@@ -61,8 +61,9 @@ def fidelity(shares: dict[Material, float], brief: Brief) -> float:
 
 def pyramid_balance(shares: dict[Material, float], brief: Brief) -> float:
     """1 - sum_r |R_r - T_r| / 200, where R_r is the % of the concentrate in role r and
-    T_r the target % for the brief's concentration type; 1 on target, 0 at worst."""
-    target = PYRAMID_TARGET[brief.concentration]
+    T_r the brief's target % (pyramid.pyramid_target: its concentration and its
+    character); 1 on target, 0 at worst."""
+    target = pyramid_target(brief)
     distance = 0.0
     for role in ROLES:
         actual = 100.0 * sum(q for m, q in shares.items() if m.role is role)
@@ -80,14 +81,6 @@ def ifra_excess(
     materials = list(shares)
     limits = (regulation or load_regulation()).compile(brief, materials)
     return float(limits.excess(np.array([shares[m] for m in materials]))[0])
-
-
-def budget_per_kg(brief: Brief) -> float:
-    """The brief's budget, or DEFAULT_BUDGET_PER_KG for its concentration and product."""
-    if brief.budget_per_kg is not None:
-        return brief.budget_per_kg
-    fine = brief.product is Product.FINE_FRAGRANCE
-    return DEFAULT_BUDGET_PER_KG[brief.concentration if fine else None]
 
 
 def cost_score(shares: dict[Material, float], brief: Brief) -> float:

@@ -18,10 +18,13 @@ WANTED_ROOM_PERCENT = 90.0
 of the formula room; beyond it they are scaled down together."""
 
 
-def upper_bounds(limits: SubstanceLimits, materials: Sequence[Material]) -> np.ndarray:
-    """Most % of the concentrate per material on its own: the smaller of its IFRA cap (0
-    when it holds a substance the brief's category prohibits) and its typical maximum use."""
-    return material_caps(limits, materials)
+def upper_bounds(
+    limits: SubstanceLimits, materials: Sequence[Material], brief: Brief
+) -> np.ndarray:
+    """Most % of the concentrate per material on its own (dosing.material_caps): the
+    smallest of its IFRA cap (0 when it holds a substance the brief's category prohibits),
+    its typical maximum use and, without a budget, its cost cap."""
+    return material_caps(limits, materials, brief)
 
 
 def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +44,7 @@ def lower_bounds(
     together pass WANTED_ROOM_PERCENT are scaled down together. Raises
     ContradictoryBriefError, naming the standard and the largest dose it allows, when
     IFRA leaves a wanted material no room."""
-    upper = upper_bounds(limits, materials)
+    upper = upper_bounds(limits, materials, brief)
     lower = np.zeros(len(materials))
     members = set(held_members(brief, [m.id for m in materials]))
     for k, m in enumerate(materials):

@@ -13,8 +13,15 @@ import numpy as np
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.constants import ROLES
-from fragrance_ai.objective.dosing import accord_for, held_members, material_caps
+from fragrance_ai.objective.dosing import (
+    accord_for,
+    budget_per_kg,
+    effective_percent,
+    held_members,
+    material_caps,
+)
 from fragrance_ai.objective.profile import odour_vector, target_vector
+from fragrance_ai.objective.pyramid import pyramid_target
 from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.optimiser.errors import (
     ContradictoryBriefError,
@@ -49,13 +56,18 @@ def check_brief(brief: Brief, catalog: Catalog) -> None:
 
 def relevance(material: Material, brief: Brief) -> float:
     """Cosine of the material's odour vector with the brief's target, scaled down by
-    (budget / cost) when the material costs more than the budget."""
+    s / c when c, what its usual dose costs per kg of concentrate, passes s, its fair
+    share of the budget (the brief's or its default, dosing.budget_per_kg, over the
+    brief's material count): cost always counts, by what a material costs where it is
+    used, so a $3,000/kg absolute used at 0.2% stays a candidate and a $20,000/kg oil
+    used at 0.5% gives way to a base that does the same for less."""
     vector = odour_vector(material)
     target = target_vector(brief.family_weights)
     match = float(vector @ target / (np.linalg.norm(vector) * np.linalg.norm(target)))
-    budget = brief.budget_per_kg
-    if budget is not None and material.cost_per_kg > budget:
-        match *= budget / material.cost_per_kg
+    fair_share = budget_per_kg(brief) / brief.max_materials
+    dose_cost = material.cost_per_kg * effective_percent(material) / 100.0
+    if dose_cost > fair_share:
+        match *= fair_share / dose_cost
     return match
 
 
@@ -83,7 +95,7 @@ def select_candidates(
     limits = regulation.compile(brief, allowed)
     caps = limits.percent_caps()
     # a material's cap on its own does not depend on the set it is in
-    cap_of = dict(zip([m.id for m in allowed], material_caps(limits, allowed), strict=True))
+    cap_of = dict(zip([m.id for m in allowed], material_caps(limits, allowed, brief), strict=True))
     unrestricted = {m.id for m, cap in zip(allowed, caps, strict=True) if cap >= 100.0}
     allowed = [
         m for m, cap in zip(allowed, caps, strict=True) if cap > 0 or m.id in brief.wanted_materials
@@ -152,7 +164,12 @@ def _keep_fillable(
     """Use levels and IFRA limits cap most materials well below 100%: while the set
     cannot reach 100% within them, the most relevant roomy material comes in, in place
     of the optional member with the least room (wanted materials and the materials that
-    answer wanted notes and the style stay)."""
+    answer wanted notes and the style stay). A filler is used in bulk, so one within the
+    budget (the brief's or its default) comes first; among those, one playing the role the
+    set has least room for against the brief's pyramid, so that a leather is filled with
+    base notes rather than with whatever heart note is roomiest."""
+    target = pyramid_target(brief)
+    budget = budget_per_kg(brief)
 
     def caps(materials: list[Material]) -> np.ndarray:
         return np.array([cap_of[m.id] for m in materials])
@@ -161,8 +178,15 @@ def _keep_fillable(
         materials = list(chosen.values())
         return reachable_percent(regulation.compile(brief, materials), caps(materials))
 
+    def neediest_first(roomy: list[Material]) -> list[Material]:
+        room = {r: sum(cap_of[m.id] for m in chosen.values() if m.role is r) for r in ROLES}
+        short = {r: target[r] - room[r] for r in ROLES}
+        # stable: relevance decides within a role
+        return sorted(roomy, key=lambda m: (m.cost_per_kg > budget, -short[m.role]))
+
     roomy = [m for m in ranked if m.id not in chosen and cap_of[m.id] >= ROOMY_PERCENT]
     while roomy and reach() < 100.0 - 1e-6:
+        roomy = neediest_first(roomy)
         if len(chosen) < size:
             incoming = roomy.pop(0)
             chosen[incoming.id] = incoming

@@ -36,7 +36,7 @@ def cheapest_formula(
     and A x <= b for the substances the materials share."""
     k = len(materials)
     limits = (regulation or load_regulation()).compile(brief, materials)
-    upper = upper_bounds(limits, materials)
+    upper = upper_bounds(limits, materials, brief)
     lower = lower_bounds(brief, materials, limits)
     shared, budgets = substance_constraints(limits)
     eye = np.eye(k)

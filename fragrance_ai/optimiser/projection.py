@@ -66,9 +66,13 @@ def project_to_limits(
 
 def reachable_percent(limits: SubstanceLimits, caps: np.ndarray) -> float:
     """The most % of the concentrate these materials can make up together, each within
-    its cap and every standard within its substance budget (a linear programme)."""
+    its cap and every standard within its substance budget (a linear programme, skipped
+    when every material at its cap already keeps within the budgets: then the caps' sum
+    is the answer)."""
     budgets = limits.concentrate_budgets()
     finite = np.isfinite(budgets)
+    if np.all(caps @ limits.contents[:, finite] <= budgets[finite]):
+        return float(caps.sum())
     reach = linprog(
         -np.ones(len(caps)),
         A_ub=limits.contents[:, finite].T if finite.any() else None,
@@ -108,7 +112,9 @@ class HardLimits:
     def of(cls, problem: ScoringProblem) -> Self:
         """Raises FormulationError when the candidates cannot fill 100% within them."""
         limits = problem.regulation
-        caps = np.where(problem.excluded_mask, 0.0, upper_bounds(limits, problem.materials))
+        caps = np.where(
+            problem.excluded_mask, 0.0, upper_bounds(limits, problem.materials, problem.brief)
+        )
         check_fillable(limits, caps, [m.id for m in problem.materials])
         return cls(caps=caps, contents=limits.contents, budgets=limits.concentrate_budgets())
 

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, assemble_formula
-from fragrance_ai.objective.constants import PRESENT_PERCENT, PYRAMID_TARGET, ROLES
+from fragrance_ai.objective.constants import PRESENT_PERCENT, ROLES
 from fragrance_ai.objective.dosing import accord_for, effective_percent
+from fragrance_ai.objective.pyramid import pyramid_target
 from fragrance_ai.objective.scalar import satisfies
 from fragrance_ai.optimiser.bounds import lower_bounds, upper_bounds
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
@@ -148,7 +149,7 @@ def _build_search(
     return Search(
         problem=problem,
         lower=lower_bounds(brief, candidates, problem.regulation),
-        upper=upper_bounds(problem.regulation, candidates),
+        upper=upper_bounds(problem.regulation, candidates, brief),
         note_groups=[g for g in groups if len(g)],
         doses=np.array([effective_percent(m) for m in candidates]),
         cost_cap=cost_cap,
@@ -160,7 +161,7 @@ def _starts(brief: Brief, candidates: Sequence[Material], search: Search) -> lis
     a few seeded random points, then the best of SCREENED seeded random formulas within
     the hard limits, scored in one batch (the compressive fidelity leaves local optima a
     random point can beat): the same starts for the same brief every time."""
-    target = PYRAMID_TARGET[brief.concentration]
+    target = pyramid_target(brief)
     role_size = {r: sum(m.role is r for m in candidates) for r in ROLES}
     by_role = np.array([target[m.role] / role_size[m.role] for m in candidates])
     weights = np.array([max(relevance(m, brief), 1e-3) for m in candidates])

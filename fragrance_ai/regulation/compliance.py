@@ -68,20 +68,42 @@ class Regulation:
 
     def shares(self, material: Material) -> dict[str, float]:
         """CAS number -> fraction of the material."""
-        own = self._constituents_by_material.get(material.id, ())
-        return substance_shares(material, own, self.shared_cas)
+        return self._of(material)[1]
+
+    @cached_property
+    def limiting(self) -> tuple[Standard, ...]:
+        """The restrictions and prohibitions: specifications set no amount."""
+        return tuple(s for s in self.standards if s.type is not StandardType.SPECIFICATION)
+
+    @cached_property
+    def _by_material(self) -> dict[str, tuple[Material, dict[str, float], np.ndarray]]:
+        return {}
+
+    def _of(self, material: Material) -> tuple[Material, dict[str, float], np.ndarray]:
+        """The material's substance shares and the fraction of it that counts against
+        each limiting standard, worked out once per material object: a brief compiles
+        the catalog several times, and a formula's report reads every material again."""
+        cached = self._by_material.get(material.id)
+        if cached is None or cached[0] is not material:
+            own = self._constituents_by_material.get(material.id, ())
+            shares = substance_shares(material, own, self.shared_cas)
+            row = np.array([_content(shares, s) for s in self.limiting])
+            cached = (material, shares, row)
+            self._by_material[material.id] = cached
+        return cached
+
+    def standard_contents(self, material: Material) -> np.ndarray:
+        """(J,): the fraction of the material that counts against each `limiting` standard."""
+        return self._of(material)[2]
 
     def compile(self, brief: Brief, materials: Sequence[Material]) -> "SubstanceLimits":
         use = self.use(brief)
-        shares = [self.shares(m) for m in materials]
-        touching = [
-            s
-            for s in self.standards
-            if s.type is not StandardType.SPECIFICATION and any(_content(x, s) for x in shares)
-        ]
-        contents = np.array([[_content(x, s) for s in touching] for x in shares]).reshape(
-            len(materials), len(touching)
+        rows = np.array([self.standard_contents(m) for m in materials]).reshape(
+            len(materials), len(self.limiting)
         )
+        touched = np.flatnonzero(rows.any(axis=0))
+        touching = [self.limiting[j] for j in touched]
+        contents = rows[:, touched]
         limits = np.array(
             [np.inf if s.limit(use.category) is None else s.limit(use.category) for s in touching]
         )
@@ -246,11 +268,10 @@ def certificate(
 ) -> tuple[CertificateLine, ...]:
     """For every IFRA category: the most % of this concentrate a finished product may hold
     (published limits, no margin) and the standard that sets it."""
-    held = {
-        s.id: sum(q * _content(regulation.shares(m), s) for m, q in shares.items())
-        for s in regulation.standards
-        if s.type is not StandardType.SPECIFICATION
-    }
+    amounts = np.zeros(len(regulation.limiting))
+    for material, share in shares.items():
+        amounts += share * regulation.standard_contents(material)
+    held = {s.id: float(a) for s, a in zip(regulation.limiting, amounts, strict=True)}
     by_id = {s.id: s for s in regulation.standards}
     lines = []
     for category in IFRA_CATEGORIES:

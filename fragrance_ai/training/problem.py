@@ -37,5 +37,6 @@ def compile_problem(
             f"the brief's wanted materials and notes need {len(chosen)} candidates, "
             f"more than n_ingredients={n_ingredients}"
         )
-    padding = [m for m in catalog if m not in chosen and is_excluded(m, brief)]
+    chosen_ids = {m.id for m in chosen}
+    padding = [m for m in catalog if m.id not in chosen_ids and is_excluded(m, brief)]
     return ScoringProblem.compile(brief, [*chosen, *padding[: n_ingredients - len(chosen)]])

@@ -13,6 +13,7 @@ from fragrance_ai.catalog.accords import load_accords
 from fragrance_ai.objective import ScoringProblem, score
 from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
 from fragrance_ai.objective.dosing import effective_percent
+from fragrance_ai.objective.pyramid import pyramid_target
 from schemas import Brief, Concentration, Family, Material, Role
 from schemas.brief import Product, Style
 from tests.fixtures.regulation import limited
@@ -84,11 +85,27 @@ def test_fidelity_mixes_own_family_and_descriptor_families() -> None:
 
 
 def test_pyramid_is_one_minus_the_role_distance_over_200() -> None:
-    # EdP targets top 20, heart 45, base 35; the formula is top 50, heart 0, base 50
+    # the formula is top 50, heart 0, base 50 against the brief's target T
+    target = pyramid_target(brief(concentration=Concentration.EDP))
+    distance = abs(50 - target[Role.TOP]) + target[Role.HEART] + abs(50 - target[Role.BASE])
     parts = score(HALF_HALF, brief(concentration=Concentration.EDP), CATALOG)
-    assert parts.pyramid == pytest.approx(1 - (30 + 45 + 15) / 200)
-    on_target = {"a": 20.0, "c": 45.0, "b": 35.0}
+    assert parts.pyramid == pytest.approx(1 - distance / 200)
+    on_target = {"a": target[Role.TOP], "c": target[Role.HEART], "b": target[Role.BASE]}
     assert score(on_target, brief(), CATALOG).pyramid == pytest.approx(1.0)
+
+
+def test_the_pyramid_target_halves_the_concentration_and_the_character() -> None:
+    # a cologne's accord is all top notes (accords.csv): EdC (45, 40, 15) and (100, 0, 0)
+    cologne = pyramid_target(brief(style=Style.COLOGNE, concentration=Concentration.EDC))
+    assert [cologne[r] for r in Role] == pytest.approx([72.5, 20.0, 7.5])
+    # the catalog's 9 leather materials: 1 top, 2 heart, 6 base; EdP (20, 45, 35)
+    leather = {m.role for m in FULL if m.family is Family.LEATHER}
+    assert leather == set(Role)
+    counts = [sum(m.role is r for m in FULL if m.family is Family.LEATHER) for r in Role]
+    assert counts == [1, 2, 6]
+    target = pyramid_target(brief(family_weights={Family.LEATHER: 1.0}))
+    assert [target[r] for r in Role] == pytest.approx([(20 + 100 / 9) / 2, (45 + 200 / 9) / 2,
+                                                       (35 + 600 / 9) / 2])  # fmt: skip
 
 
 def test_ifra_within_the_limit_costs_nothing() -> None:
