@@ -35,6 +35,13 @@ def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarr
     return limits.contents[:, finite].T, budgets[finite]
 
 
+def held_percent(material: Material) -> float:
+    """The dose a wanted or accord material is held at: its effective dose, but never
+    below twice the trace a formula drops (PRESENT_PERCENT), so that a potent material
+    used at 0.015% (nonadienal) is not dropped from the formula it was asked for."""
+    return max(effective_percent(material), 2 * PRESENT_PERCENT)
+
+
 def lower_bounds(
     brief: Brief, materials: Sequence[Material], limits: SubstanceLimits
 ) -> np.ndarray:
@@ -49,11 +56,11 @@ def lower_bounds(
     members = set(held_members(brief, [m.id for m in materials]))
     for k, m in enumerate(materials):
         if m.id in members:
-            lower[k] = min(effective_percent(m), upper[k])
+            lower[k] = min(held_percent(m), upper[k])
         if m.id in brief.wanted_materials:
             if upper[k] < 2 * PRESENT_PERCENT:
                 raise ContradictoryBriefError(_no_room(brief, m, limits, k, upper[k]))
-            lower[k] = min(effective_percent(m), upper[k])
+            lower[k] = min(held_percent(m), upper[k])
     if lower.sum() > WANTED_ROOM_PERCENT:
         lower *= WANTED_ROOM_PERCENT / lower.sum()
     return lower

@@ -144,7 +144,8 @@ class Launcher:
             self._check_alive(program)
             return "worker consuming" in program.log_text()
 
-        await wait_for(consuming, 60, f"worker {instance_id} to start consuming")
+        # a model worker loads and warms its model first: on a loaded 2-core machine over a minute
+        await wait_for(consuming, 180, f"worker {instance_id} to start consuming")
         return program
 
     async def _answers(self, url: str, program: Program) -> bool:
