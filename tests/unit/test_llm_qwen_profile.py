@@ -37,6 +37,13 @@ def test_the_profile_is_declared_off_and_pinned_to_the_file_the_makefile_joins()
     assert Path(qwen.source).name in makefile
 
 
+def test_the_profile_carries_its_calibrated_evidence_and_the_replies_it_came_from() -> None:
+    qwen = _development()[NAME]
+    assert qwen.calibrated_by and "62 briefs" in qwen.calibrated_by
+    assert set(qwen.evidence) >= {"family_weights", "wanted_notes", "excluded_notes"}
+    assert (ROOT / "tests" / "data" / f"llm_eval_replies_{NAME}.json").is_file()
+
+
 def test_every_wheel_of_the_profile_is_pinned_by_version_and_sha256() -> None:
     lines = [
         line
