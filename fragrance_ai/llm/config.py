@@ -60,6 +60,12 @@ class ModelSpec(BaseModel):
     gguf_file: str | None = Field(
         default=None, description="GGUF file name inside an hf_cache snapshot or directory"
     )
+    sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="For a single-file model (a .gguf path or package file): its SHA-256, "
+        "checked before loading; a mismatch is reported like a missing model",
+    )
     enabled: bool = Field(default=True, description="Whether the model votes")
     device_map: str = Field(
         default="cpu", description="Passed to from_pretrained", examples=["auto"]

@@ -1,5 +1,6 @@
 """Find a model's weights on this machine, offline, or say everywhere that was searched."""
 
+import hashlib
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,14 +59,14 @@ def _in_package(spec: ModelSpec) -> LocatedModel:
     for folder in folders:
         candidate = Path(folder) / file_name
         if candidate.is_file():
-            return _as_located(candidate)
+            return _as_located(spec, candidate)
     looked = [str(Path(f) / file_name) for f in folders] or [f"installed package {package!r}"]
     raise ModelNotFoundError(spec.name, spec.source, looked)
 
 
 def _at_path(spec: ModelSpec, path: Path) -> LocatedModel:
     if path.is_file() and path.suffix == ".gguf":
-        return _as_located(path)
+        return _as_located(spec, path)
     if path.is_dir():
         if spec.gguf_file is not None and (path / spec.gguf_file).is_file():
             return LocatedModel(path, spec.gguf_file)
@@ -93,5 +94,22 @@ def _in_hf_cache(spec: ModelSpec, hf_home: str | None, model_dirs: Sequence[str]
     raise ModelNotFoundError(spec.name, spec.source, looked)
 
 
-def _as_located(gguf_path: Path) -> LocatedModel:
+def _as_located(spec: ModelSpec, gguf_path: Path) -> LocatedModel:
+    if spec.sha256 is not None:
+        digest = file_sha256(gguf_path)
+        if digest != spec.sha256:
+            raise ModelNotFoundError(
+                spec.name,
+                spec.source,
+                [f"{gguf_path} (sha256 {digest}, expected {spec.sha256})"],
+            )
     return LocatedModel(gguf_path.parent, gguf_path.name)
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read in chunks so that a model file is never held whole."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
