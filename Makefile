@@ -77,6 +77,7 @@ smoke: install
 compose-config:
 	docker-compose -f docker-compose.yml config -q
 	docker-compose -f docker-compose.yml --profile monitoring config -q
+	docker-compose -f docker-compose.yml --profile inference config -q
 
 # A live scrape of a worker's /metrics, linted by promtool (Debian's prometheus package).
 # Prometheus's api job reads its API key from secrets/api-key, kept out of git: the config

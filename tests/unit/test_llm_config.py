@@ -3,13 +3,16 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from dynaconf import Dynaconf
 
 from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.llm import EnsembleConfig, parse_ensemble_config
-from fragrance_ai.llm.config import Quantization, SourceType
+from fragrance_ai.llm.config import Backend, Quantization, SourceType
 
-SETTINGS_FILE = Path(__file__).parents[2] / "settings" / "llm_ensemble.toml"
+ROOT = Path(__file__).parents[2]
+SETTINGS_FILE = ROOT / "settings" / "llm_ensemble.toml"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 
 def _config_for(env: str) -> EnsembleConfig:
@@ -45,6 +48,26 @@ def test_staging_runs_the_three_quantised_to_4_bit() -> None:
     config = _config_for("staging")
     assert [m.name for m in config.enabled_models] == ["qwen", "mistral", "llama"]
     assert {m.quantization for m in config.enabled_models} == {Quantization.FOUR_BIT}
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_staging_and_production_ask_each_model_of_its_inference_service(env: str) -> None:
+    config = _config_for(env)
+    assert {m.backend for m in config.enabled_models} == {Backend.OPENAI}
+    assert {m.name: m.base_url for m in config.enabled_models} == {
+        name: f"http://inference-{name}:8000/v1" for name in ("qwen", "mistral", "llama")
+    }
+
+
+def test_the_inference_services_serve_the_models_the_settings_name() -> None:
+    # Each compose service is started with `--model <source>`: the served model name the
+    # worker asks for is the source in the settings.
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for model in _config_for("production").enabled_models:
+        service = services[f"inference-{model.name}"]
+        command = service["command"]
+        assert command[command.index("--model") + 1] == model.source
+        assert service["profiles"] == ["inference"]
 
 
 def test_environment_keys_inherit_defaults_and_override_them() -> None:
