@@ -3,6 +3,7 @@
     python bench/llm_throughput.py [--concurrency 1 4 8 16] [--repair-attempts 0] [--rounds 2]
     python bench/llm_throughput.py --dtype float32
     .venv-onnx/bin/python bench/llm_throughput.py --backends transformers onnx --dtype float32
+    python bench/llm_throughput.py --decoders shared_prefix generate
 
 At each level, `concurrency` labelled briefs are interpreted at once through
 LLMEnsemble.interpret, the worker's own path: the shared prefix's cache, replies held to
@@ -14,7 +15,9 @@ modes alternate for `--rounds` rounds and each keeps its fastest, so a burst of 
 from a neighbour on a shared machine weighs on neither mode alone. A second backend
 runs the same levels on the same briefs, with its ratio to the first; onnx needs the
 onnx environment (`make onnx-venv`) and runs in float32, so compare it with
-`--dtype float32`.
+`--dtype float32`. `--decoders shared_prefix generate` runs the transformers backend
+twice, in our shared-prefix decoding loop and through `generate` with the prefix's
+cache (what a model of an architecture the loop does not run gets), with its ratio.
 """
 
 import argparse
@@ -25,8 +28,10 @@ from pathlib import Path
 
 from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.llm import EnsembleConfig, parse_ensemble_config
+from fragrance_ai.llm.decoding import SharedPrefixDecoder
 from fragrance_ai.llm.factory import assemble_ensemble, load_generators
 from fragrance_ai.llm.generation import TransformersGenerator
+from fragrance_ai.llm.prefix import GenerateDecoder
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"
 
@@ -54,6 +59,9 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["transformers"])
     parser.add_argument("--repair-attempts", type=int, default=None, help="default: settings")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--decoders", nargs="+", default=["shared_prefix"], choices=["shared_prefix", "generate"]
+    )
     args = parser.parse_args()
 
     raw = load_llm_config(load_settings(args.env))
@@ -76,32 +84,59 @@ def main() -> None:
         models = ", ".join(
             f"{s.name} ({s.dtype}, {s.max_new_tokens} new tokens)" for s in config.enabled_models
         )
-        print(f"\nbackend {backend}: {models}, repair attempts {config.repair_attempts}")
-        print(
-            f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} "
-            f"{'calls':>5} {'vs one':>7}" + (f" {'vs ' + args.backends[0]:>16}" if first else "")
-        )
-        for level in args.concurrency:
-            batch = texts[:level]
-            fastest: dict[str, tuple[float, int, int]] = {}
-            for _ in range(args.rounds):
-                for mode, size in (("one-at-a-time", 1), ("batched", level)):
-                    sized = config.model_copy(update={"max_batch_size": size})
-                    run = asyncio.run(_interpret(sized, generators, batch))
-                    fastest[mode] = min(fastest.get(mode, run), run)
-            rates: dict[str, float] = {}
-            for mode, (seconds, tokens, calls) in fastest.items():
-                rates[mode] = level / seconds
-                versus = rates[mode] / rates["one-at-a-time"]
-                line = (
-                    f"{level:>4} {mode:>14} {rates[mode]:>9.3f} {tokens / seconds:>9.1f} "
-                    f"{seconds:>8.1f} {calls:>5} {versus:>6.2f}x"
-                )
-                if (level, mode) in first:
-                    line += f" {rates[mode] / first[(level, mode)]:>15.2f}x"
-                else:
-                    first[(level, mode)] = rates[mode]
-                print(line, flush=True)
+        for decoder in args.decoders if backend == "transformers" else ["generate"]:
+            if decoder == "generate":
+                _decode_with_generate(generators)
+            print(
+                f"\nbackend {backend}, decoder {decoder}: {models}, "
+                f"repair attempts {config.repair_attempts}"
+            )
+            _levels(args, config, generators, texts, first)
+
+
+def _decode_with_generate(generators: dict[str, TransformersGenerator]) -> None:
+    """Swap the shared-prefix loop for `generate` with the prefix's cache, attention back
+    to transformers' own."""
+    for generator in generators.values():
+        if isinstance(generator.decoder, SharedPrefixDecoder):
+            generator.model.set_attn_implementation("sdpa")
+            generator.decoder = GenerateDecoder(generator.model, generator.decoder.prefix_ids)
+
+
+def _levels(
+    args: argparse.Namespace,
+    config: EnsembleConfig,
+    generators: dict[str, TransformersGenerator],
+    texts: list[str],
+    first: dict[tuple[int, str], float],
+) -> None:
+    """Each concurrency level one at a time and batched; ratios to one at a time and to
+    the first leg run."""
+    print(
+        f"{'conc':>4} {'mode':>14} {'briefs/s':>9} {'tokens/s':>9} {'seconds':>8} "
+        f"{'calls':>5} {'vs one':>7}" + (f" {'vs first':>16}" if first else "")
+    )
+    for level in args.concurrency:
+        batch = texts[:level]
+        fastest: dict[str, tuple[float, int, int]] = {}
+        for _ in range(args.rounds):
+            for mode, size in (("one-at-a-time", 1), ("batched", level)):
+                sized = config.model_copy(update={"max_batch_size": size})
+                run = asyncio.run(_interpret(sized, generators, batch))
+                fastest[mode] = min(fastest.get(mode, run), run)
+        rates: dict[str, float] = {}
+        for mode, (seconds, tokens, calls) in fastest.items():
+            rates[mode] = level / seconds
+            versus = rates[mode] / rates["one-at-a-time"]
+            line = (
+                f"{level:>4} {mode:>14} {rates[mode]:>9.3f} {tokens / seconds:>9.1f} "
+                f"{seconds:>8.1f} {calls:>5} {versus:>6.2f}x"
+            )
+            if (level, mode) in first:
+                line += f" {rates[mode] / first[(level, mode)]:>15.2f}x"
+            else:
+                first[(level, mode)] = rates[mode]
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

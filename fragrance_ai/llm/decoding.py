@@ -18,12 +18,37 @@ from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, Ro
 from fragrance_ai.llm.stopping import RowEnds
 
 
+# The architectures whose decoder layers call their attention as the shared-prefix
+# attention expects (rotary positions applied before it, grouped key/value heads, one
+# cache slot per layer), checked token for token against `generate` on tiny random models
+# of each (tests/unit/test_llm_decoding.py). Any other decodes through `generate`.
+SHARED_PREFIX_ARCHITECTURES = frozenset({"llama", "qwen2", "mistral"})
+
+
+def runs_shared_prefix(config: Any) -> bool:
+    return config.model_type in SHARED_PREFIX_ARCHITECTURES
+
+
+def _sliding_window(config: Any) -> int | None:
+    """The attention window, if the model has one in force (Qwen2 turns its on by a flag)."""
+    if config.model_type == "qwen2" and not getattr(config, "use_sliding_window", False):
+        return None
+    window: int | None = getattr(config, "sliding_window", None)
+    return window
+
+
 class SharedPrefixDecoder:
     """Owns the model's attention: it is switched to the shared-prefix attention, so every
     forward goes through `decode`."""
 
     def __init__(self, model: Any, prefix_ids: Sequence[int] = ()) -> None:
+        if not runs_shared_prefix(model.config):
+            raise ValueError(
+                f"the shared-prefix decoder does not run {model.config.model_type!r} models "
+                "(see SHARED_PREFIX_ARCHITECTURES); decode them with GenerateDecoder"
+            )
         self._model = model
+        self._window = _sliding_window(model.config)
         self._layers: int = model.config.num_hidden_layers
         model.set_attn_implementation(ATTENTION_NAME)
         self.prefix_ids = list(prefix_ids)
@@ -49,6 +74,14 @@ class SharedPrefixDecoder:
         matchers: RowMatchers | None = None,
     ) -> list[list[int]]:
         """Each row's new tokens, up to and including the one that ended it."""
+        longest = max(len(row) for row in rows) + max_new_tokens
+        if self._window is not None and longest > self._window:
+            # The shared-prefix attention sees every position: past the window it would
+            # differ from the model's own.
+            raise ValueError(
+                f"rows of up to {longest} tokens exceed the model's sliding window "
+                f"({self._window}); the shared-prefix decoder attends to every position"
+            )
         shared = self.covers(rows)
         start = len(self.prefix_ids) if shared else 0
         tails = [list(row[start:]) for row in rows]

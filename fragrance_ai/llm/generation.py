@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fragrance_ai.llm.config import Backend
-from fragrance_ai.llm.decoding import SharedPrefixDecoder
+from fragrance_ai.llm.decoding import SharedPrefixDecoder, runs_shared_prefix
 from fragrance_ai.llm.grammar import RowMatchers, grammar_tokenizer
 from fragrance_ai.llm.loading import LoadedModel
 from fragrance_ai.llm.metrics import LLM_BATCH_SIZE, LLM_INFERENCE_DURATION, LLM_TOKENS_GENERATED
@@ -51,8 +51,9 @@ class RowDecoder(Protocol):
 class TransformersGenerator:
     """Batched greedy decoding with a loaded model: the shared prefix's keys and values
     reused when `shared` is given, each reply held to its prompt's schema when the spec
-    asks for it. A torch model decodes in our own loop (SharedPrefixDecoder); an ONNX
-    Runtime model through `generate` (GenerateDecoder). `thread`, when given, is the one
+    asks for it. A torch model of an architecture the shared-prefix loop is tested on
+    decodes in that loop (SharedPrefixDecoder); any other model, ONNX Runtime's included,
+    through `generate` with the prefix's cache (GenerateDecoder). `thread`, when given, is the one
     the model was loaded on and should run on (see factory)."""
 
     def __init__(
@@ -71,9 +72,9 @@ class TransformersGenerator:
         )
         prefix_ids = self._token_ids(shared, continued=False) if shared is not None else []
         self.decoder: RowDecoder = (
-            GenerateDecoder(self.model, prefix_ids)
-            if loaded.spec.backend is Backend.ONNX
-            else SharedPrefixDecoder(self.model, prefix_ids)
+            SharedPrefixDecoder(self.model, prefix_ids)
+            if loaded.spec.backend is not Backend.ONNX and runs_shared_prefix(self.model.config)
+            else GenerateDecoder(self.model, prefix_ids)
         )
 
     def __call__(self, prompts: Sequence[Prompt]) -> list[Generation]:

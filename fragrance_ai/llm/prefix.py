@@ -6,6 +6,7 @@ some 560 tokens against 50 for the brief itself. Computing their keys and values
 and handing a copy to each batch, leaves only the brief's own tokens to prefill.
 """
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,12 @@ class PrefixCache:
 
     def _copy(self, rows: int) -> Any:
         """The prefix once per row, fresh for each batch: generate extends what it is given.
-        ONNX Runtime's cache: per layer a (key, value) pair of [rows, heads, length, dim]."""
+        A torch model's is transformers' own cache object; ONNX Runtime's, per layer a
+        (key, value) pair of [rows, heads, length, dim]."""
+        if hasattr(self._cache, "batch_repeat_interleave"):
+            cache = copy.deepcopy(self._cache)
+            cache.batch_repeat_interleave(rows)
+            return cache
         return tuple(
             tuple(t.repeat_interleave(rows, dim=0) for t in layer) for layer in self._cache
         )

@@ -1,13 +1,20 @@
 """The shared-prefix decoding loop against transformers' own attention and `generate`,
-on a tiny random Llama with grouped key/value heads."""
+on tiny random models of every architecture it runs (Llama, Qwen2, Mistral), with
+grouped key/value heads; built from configs, so nothing is downloaded."""
 
 from typing import Any
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, MistralConfig, Qwen2Config
 
-from fragrance_ai.llm.decoding import SharedPrefixDecoder, _similar_lengths
+from fragrance_ai.llm.decoding import (
+    SHARED_PREFIX_ARCHITECTURES,
+    SharedPrefixDecoder,
+    _similar_lengths,
+    runs_shared_prefix,
+)
+from fragrance_ai.llm.prefix import GenerateDecoder
 
 PREFIX = [5, 17, 33, 2, 90, 41, 8, 77, 12, 64]
 # Rows 0 and 2 are prefilled together, row 2 left-padded by one; row 1 apart, then joined.
@@ -15,9 +22,18 @@ TAILS = [[3, 9, 100, 50], [21, 22, 23, 24, 25, 26, 27], [40, 41, 42, 43, 44]]
 NEW_TOKENS = 8
 
 
-def _tiny_llama() -> Any:
+CONFIGS = {"llama": LlamaConfig, "qwen2": Qwen2Config, "mistral": MistralConfig}
+
+
+@pytest.fixture(params=sorted(CONFIGS))
+def architecture(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def _tiny(architecture: str) -> Any:
     torch.manual_seed(0)
-    config = LlamaConfig(
+    config = CONFIGS[architecture](
         vocab_size=128,
         hidden_size=64,
         intermediate_size=128,
@@ -27,7 +43,13 @@ def _tiny_llama() -> Any:
         max_position_embeddings=256,
         initializer_range=0.3,  # sharp attention, so a wrong position or mask shows
     )
-    model = LlamaForCausalLM(config).eval()
+    model = AutoModelForCausalLM.from_config(config).eval()
+    if architecture == "qwen2":
+        # Qwen2's query, key and value projections have biases, initialised to zero:
+        # random ones, so a bias dropped by the shared-prefix attention shows.
+        for name, parameter in model.named_parameters():
+            if name.endswith("_proj.bias"):
+                torch.nn.init.normal_(parameter, std=0.3)
     model.generation_config.eos_token_id = None
     return model
 
@@ -55,17 +77,21 @@ def _reference(model: Any, row: list[int], new_tokens: int) -> list[int]:
     return tokens
 
 
-@pytest.fixture(scope="module")
-def references() -> list[list[int]]:
-    model = _tiny_llama()
+@pytest.fixture
+def references(architecture: str) -> list[list[int]]:
+    model = _tiny(architecture)
     assert model.config._attn_implementation == "sdpa"
     return [_reference(model, PREFIX + tail, NEW_TOKENS) for tail in TAILS]
 
 
+def test_every_architecture_tested_here_is_one_the_decoder_runs() -> None:
+    assert set(CONFIGS) == SHARED_PREFIX_ARCHITECTURES
+
+
 def test_rows_sharing_a_prefix_decode_as_generate_does_alone(
-    references: list[list[int]],
+    architecture: str, references: list[list[int]]
 ) -> None:
-    decoder = SharedPrefixDecoder(_tiny_llama(), PREFIX)
+    decoder = SharedPrefixDecoder(_tiny(architecture), PREFIX)
     rows = [PREFIX + tail for tail in TAILS]
     assert decoder.covers(rows)
     replies = decoder.decode(rows, pad_id=0, max_new_tokens=NEW_TOKENS, ends=_EndsAfter(99))
@@ -73,9 +99,9 @@ def test_rows_sharing_a_prefix_decode_as_generate_does_alone(
 
 
 def test_without_a_shared_prefix_rows_are_left_padded_whole(
-    references: list[list[int]],
+    architecture: str, references: list[list[int]]
 ) -> None:
-    decoder = SharedPrefixDecoder(_tiny_llama())
+    decoder = SharedPrefixDecoder(_tiny(architecture))
     rows = [PREFIX + tail for tail in TAILS]
     assert not decoder.covers(rows)
     replies = decoder.decode(rows, pad_id=0, max_new_tokens=NEW_TOKENS, ends=_EndsAfter(99))
@@ -83,9 +109,9 @@ def test_without_a_shared_prefix_rows_are_left_padded_whole(
 
 
 def test_a_finished_row_leaves_the_batch_and_the_others_go_on_unchanged(
-    references: list[list[int]],
+    architecture: str, references: list[list[int]]
 ) -> None:
-    decoder = SharedPrefixDecoder(_tiny_llama(), PREFIX)
+    decoder = SharedPrefixDecoder(_tiny(architecture), PREFIX)
     rows = [PREFIX + tail for tail in TAILS]
     replies = decoder.decode(rows, pad_id=0, max_new_tokens=NEW_TOKENS, ends=_EndsAfter(3))
     assert replies[0] == references[0][:3]
@@ -98,10 +124,39 @@ def test_briefs_of_similar_length_are_prefilled_together() -> None:
     assert _similar_lengths([7]) == [[0]]
 
 
-def test_replies_longer_than_the_first_buffer_keep_their_keys_and_values() -> None:
+def test_replies_longer_than_the_first_buffer_keep_their_keys_and_values(
+    architecture: str,
+) -> None:
     # The rows' buffers grow past their first size (tail plus 64 positions).
-    reference_model = _tiny_llama()
-    expected = _reference(reference_model, PREFIX + TAILS[0], 90)
-    decoder = SharedPrefixDecoder(_tiny_llama(), PREFIX)
+    expected = _reference(_tiny(architecture), PREFIX + TAILS[0], 90)
+    decoder = SharedPrefixDecoder(_tiny(architecture), PREFIX)
     replies = decoder.decode([PREFIX + TAILS[0]], pad_id=0, max_new_tokens=90, ends=_EndsAfter(99))
     assert replies == [expected]
+
+
+def test_generate_with_the_prefix_cache_decodes_as_generate_does_alone(
+    architecture: str, references: list[list[int]]
+) -> None:
+    # The path of every architecture the shared-prefix loop is not tested on.
+    decoder = GenerateDecoder(_tiny(architecture), PREFIX)
+    rows = [PREFIX + tail for tail in TAILS]
+    assert decoder.covers(rows)
+    replies = decoder.decode(rows, pad_id=0, max_new_tokens=NEW_TOKENS, ends=_EndsAfter(99))
+    assert replies == references
+
+
+def test_an_untested_architecture_is_refused_by_the_shared_prefix_loop() -> None:
+    model = AutoModelForCausalLM.from_config(
+        GPT2Config(vocab_size=128, n_embd=32, n_layer=1, n_head=2, n_positions=64)
+    )
+    assert not runs_shared_prefix(model.config)
+    with pytest.raises(ValueError, match="'gpt2'"):
+        SharedPrefixDecoder(model, PREFIX)
+
+
+def test_rows_past_a_sliding_window_are_refused_not_decoded_wrongly() -> None:
+    model = _tiny("mistral")
+    model.config.sliding_window = 16
+    decoder = SharedPrefixDecoder(model, PREFIX)
+    with pytest.raises(ValueError, match="sliding window"):
+        decoder.decode([PREFIX + TAILS[0]], pad_id=0, max_new_tokens=8, ends=_EndsAfter(99))
