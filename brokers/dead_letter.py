@@ -1,17 +1,21 @@
 """What a subscriber cannot process goes to the dead letter topic, with why.
 
-Three outcomes for a message whose handler raised:
-- it cannot be decoded or validated: dead letter, consumer moves on;
-- a dependency is briefly unreachable (broker, database): wait a backoff, then
-  re-raise so the message is redelivered (never a tight seek loop);
-- any other failure: dead letter, and for a command a `JobFailed` event names the
+Outcomes for a message whose handler raised, by the failure's cause (brokers.failures):
+- it cannot be decoded or validated, or fails in a way another try would repeat:
+  dead letter at once, and the consumer moves on;
+- a dependency is briefly unavailable (a database restarting, a retriable broker
+  error, the network): tried again in place, with exponential backoff and jitter, up
+  to a bounded number of attempts; after the last, dead letter;
+- for a command, a dead letter also fails its job with a `JobFailed` event naming the
   reason, so the job ends as failed instead of waiting forever.
 
-The original value and key travel unchanged; headers say the reason and where the
-message came from (topic, partition, offset), so it can be inspected and replayed.
+The original value and key travel unchanged; headers say the reason, the error, the
+attempts made and where the message came from (topic, partition, offset), so it can be
+inspected and replayed.
 """
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -22,6 +26,7 @@ from faststream import BaseMiddleware, StreamMessage
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from brokers.failures import is_transient
 from brokers.middlewares import JOB_ID_HEADER
 from brokers.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from schemas.messages import JobFailed
@@ -31,10 +36,14 @@ log = structlog.get_logger(__name__)
 UNDECODABLE = (ValidationError, orjson.JSONDecodeError, UnicodeDecodeError)
 
 
-def dead_letter_headers(msg: StreamMessage[Any], reason: str) -> dict[str, str]:
+def dead_letter_headers(
+    msg: StreamMessage[Any], reason: str, exc: BaseException, attempts: int
+) -> dict[str, str]:
     record = msg.raw_message
     return {
         "dead_letter.reason": reason[:2000],
+        "dead_letter.error": type(exc).__name__,
+        "dead_letter.attempts": str(attempts),
         "dead_letter.topic": str(getattr(record, "topic", "")),
         "dead_letter.partition": str(getattr(record, "partition", "")),
         "dead_letter.offset": str(getattr(record, "offset", "")),
@@ -71,15 +80,28 @@ def job_id_of(msg: StreamMessage[Any]) -> UUID | None:
         return None
 
 
+def delivery_attempt() -> int:
+    """Which attempt at the message in hand this is, 1 for the first: a handler's events
+    say it, so that a job's attempts can be counted."""
+    return _attempt.get()
+
+
+_attempt: contextvars.ContextVar[int] = contextvars.ContextVar("delivery_attempt", default=1)
+
+
 def dead_letter_middleware(
     broker: KafkaBroker,
     *,
-    transient: tuple[type[BaseException], ...],
-    backoff_s: float,
+    max_attempts: int,
+    delay_s: Callable[[int], float],
     failing_stage: str | None = None,
+    redeliver_when_exhausted: bool = False,
 ) -> type[BaseMiddleware]:
-    """A subscriber middleware for `broker`. `transient` errors are retried after
-    `backoff_s`; with `failing_stage`, a message that fails for good also fails its job."""
+    """A subscriber middleware for `broker`. A transient failure is tried again, up to
+    `max_attempts` in all, after `delay_s(failed attempts)`; any other failure, or the
+    last attempt's, dead-letters the message, and with `failing_stage` fails its job.
+    With `redeliver_when_exhausted` the last transient failure is raised instead, so the
+    message is delivered again later: for events, facts that must not be dropped."""
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(
@@ -87,30 +109,53 @@ def dead_letter_middleware(
             call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
             msg: StreamMessage[Any],
         ) -> Any:
-            try:
-                return await call_next(msg)
-            except transient as exc:
-                log.warning("dependency unavailable, will redeliver", error=str(exc))
-                await asyncio.sleep(backoff_s)
-                raise
-            except Exception as exc:
-                await self.give_up(msg, exc)
-                return None
+            for attempt in range(1, max_attempts + 1):
+                token = _attempt.set(attempt)
+                try:
+                    return await call_next(msg)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        await self.give_up(msg, exc, attempt, exhausted=False)
+                        return None
+                    if attempt == max_attempts:
+                        return await self.exhausted(msg, exc, attempt)
+                    delay = delay_s(attempt)
+                    log.warning(
+                        "transient failure, will try again",
+                        attempt=attempt, max_attempts=max_attempts, delay_s=round(delay, 3),
+                        error=f"{type(exc).__name__}: {exc}",
+                    )  # fmt: skip
+                    await asyncio.sleep(delay)
+                finally:
+                    _attempt.reset(token)
+            raise AssertionError("unreachable: the last attempt returns or raises")
 
-        async def give_up(self, msg: StreamMessage[Any], exc: Exception) -> None:
-            reason = describe(exc, msg.body)
-            headers = dead_letter_headers(msg, reason)
+        async def exhausted(self, msg: StreamMessage[Any], exc: Exception, attempts: int) -> None:
+            if not redeliver_when_exhausted:
+                await self.give_up(msg, exc, attempts, exhausted=True)
+                return
+            delay = delay_s(attempts)
+            log.warning("still failing, will redeliver", attempts=attempts, error=str(exc))
+            await asyncio.sleep(delay)
+            raise exc
+
+        async def give_up(
+            self, msg: StreamMessage[Any], exc: Exception, attempts: int, *, exhausted: bool
+        ) -> None:
+            detail = describe(exc, msg.body)
+            headers = dead_letter_headers(msg, detail, exc, attempts)
             key = getattr(msg.raw_message, "key", None)
             await broker.publish(msg.body, DEAD_LETTER_TOPIC, key=key, headers=headers)
             log.warning("message sent to dead letter topic", **headers)
             job_id = job_id_of(msg)
             if failing_stage and job_id is not None:
-                failed = JobFailed(
-                    job_id=job_id,
-                    stage=failing_stage,
-                    reason="the job's message could not be processed",
-                    detail=reason,
+                reason = (
+                    f"gave up after {attempts} attempts: a service the job needs was "
+                    "unavailable; try again later"
+                    if exhausted
+                    else "the job's message could not be processed"
                 )
+                failed = JobFailed(job_id=job_id, stage=failing_stage, reason=reason, detail=detail)
                 await broker.publish(failed, EVENTS_TOPIC, key=str(job_id).encode())
 
     return DeadLetterMiddleware

@@ -17,6 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 log = structlog.get_logger(__name__)
 
 COMMAND_ROLES = ("llm", "rl", "training")
+# The command roles each `fragrance-ai worker <role>` consumes. The rl worker, the one
+# every deployment runs, also takes the training runs: on a topic and consumer group of
+# their own, so that a long run never holds up a formulation job's optimisation.
+WORKER_ROLES: dict[str, tuple[str, ...]] = {
+    "llm": ("llm",),
+    "rl": ("rl", "training"),
+    "training": ("training",),
+}
 EVENTS_TOPIC = "fragrance.events"
 DEAD_LETTER_TOPIC = "fragrance.dead-letter"
 
@@ -36,6 +44,15 @@ def command_topic(role: str) -> str:
             f"unknown worker role {role!r}: expected one of {', '.join(COMMAND_ROLES)}"
         )
     return f"fragrance.commands.{role}"
+
+
+def consumed_topics(worker_role: str) -> list[str]:
+    """The command topics that `fragrance-ai worker <worker_role>` consumes."""
+    if worker_role not in WORKER_ROLES:
+        raise ValueError(
+            f"unknown worker role {worker_role!r}: expected one of {', '.join(WORKER_ROLES)}"
+        )
+    return [command_topic(role) for role in WORKER_ROLES[worker_role]]
 
 
 def topic_catalogue(settings: Any) -> list[TopicSpec]:

@@ -75,7 +75,10 @@ VALIDATORS: list[Validator] = [
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
-    Validator("jobs.retry_backoff_s", must_exist=True, is_type_of=(int, float), gte=0),
+    *[
+        Validator(key, must_exist=True, is_type_of=(int, float), gte=0)
+        for key in ("jobs.retry_backoff_s", "jobs.retry_backoff_max_s")
+    ],
     Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)

@@ -4,36 +4,38 @@ import os
 import socket
 from typing import Any, Literal, Protocol
 
-import asyncpg
-from aiokafka.errors import KafkaError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher
 
-from brokers.dead_letter import dead_letter_middleware
-from fragrance_ai.store import DatabaseUnavailableError
+from brokers.dead_letter import dead_letter_middleware, delivery_attempt
+from fragrance_ai.jobs.retry import RetryPolicy
 from schemas.messages import Message, StageStarted
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    KafkaError,
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    DatabaseUnavailableError,
-)
-"""Failures of a dependency, not of the message: redelivered after a backoff."""
+
+def retry_policy(settings: Any) -> RetryPolicy:
+    """`jobs.max_attempts`, `jobs.retry_backoff_s` and `jobs.retry_backoff_max_s`."""
+    return RetryPolicy(
+        max_attempts=int(settings.jobs.max_attempts),
+        backoff_s=float(settings.jobs.retry_backoff_s),
+        backoff_max_s=float(settings.jobs.retry_backoff_max_s),
+    )
 
 
 def failure_policy(
     settings: Any, broker: KafkaBroker, failing_stage: str | None = None
 ) -> list[type[BaseMiddleware]]:
+    """Commands: bounded retries, then the dead letter topic and a failed job. Events
+    (no `failing_stage`): the same retries, then redelivery, for an event dropped
+    would leave its job where it stands."""
+    policy = retry_policy(settings)
     return [
         dead_letter_middleware(
             broker,
-            transient=TRANSIENT_ERRORS,
-            backoff_s=float(settings.jobs.retry_backoff_s),
+            max_attempts=policy.max_attempts,
+            delay_s=policy.delay_s,
             failing_stage=failing_stage,
+            redeliver_when_exhausted=failing_stage is None,
         )
     ]
 
@@ -51,7 +53,10 @@ async def run_stage(
     worker: str, command: Message,
 ) -> None:  # fmt: skip
     """Announce the stage, run it, publish its result (none for a cancelled job)."""
-    await publish_event(to_events, StageStarted(job_id=command.job_id, stage=name, worker=worker))
+    started = StageStarted(
+        job_id=command.job_id, stage=name, worker=worker, attempt=delivery_attempt()
+    )
+    await publish_event(to_events, started)
     if (result := await stage.run(command)) is not None:
         await publish_event(to_events, result)
 

@@ -68,6 +68,9 @@ class StageStarted(Message):
     type: Literal["stage_started"] = "stage_started"
     stage: Literal["interpreting", "optimising"]
     worker: str = Field(default="", description="Which worker process took the job")
+    attempt: int = Field(
+        default=1, ge=1, description="Which attempt of this worker at the command, 1 the first"
+    )
 
 
 class BriefInterpreted(Message):

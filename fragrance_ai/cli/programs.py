@@ -8,12 +8,12 @@ from typing import Any, Literal, cast
 
 from dynaconf import Dynaconf
 
+from brokers.topics import WORKER_ROLES
 from fragrance_ai.config_loader import load_settings
 from fragrance_ai.logs import configure_logging
 from fragrance_ai.programs.lifecycle import explain, run_until_signalled
 
 STARTUP_FAILED = 1
-WORKER_ROLES = {"llm": ("llm",), "rl": ("rl", "training"), "training": ("training",)}
 
 
 def configured(settings: Dynaconf | None = None) -> Dynaconf:
@@ -58,7 +58,9 @@ def run_worker(args: argparse.Namespace) -> int:
     settings = configured()
     grace_s = float(settings.shutdown.grace_s)
     return run_program(
-        lambda: run_until_signalled(lambda stop: worker(settings, (args.role,), stop), grace_s)
+        lambda: run_until_signalled(
+            lambda stop: worker(settings, WORKER_ROLES[args.role], stop), grace_s
+        )
     )
 
 

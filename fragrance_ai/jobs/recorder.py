@@ -35,6 +35,7 @@ class EventRecorder:
             step.status,
             step.fields,
             outbox,
+            counts_attempt=step.counts_attempt,
         )
         log.info("event recorded" if seq else "duplicate event ignored", kind=event.type, seq=seq)
         return seq

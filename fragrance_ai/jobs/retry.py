@@ -1,6 +1,7 @@
-"""Bounded retries with exponential backoff for transient failures of a job's stage."""
+"""Bounded retries with exponential backoff and jitter for transient failures of a job's stage."""
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -17,6 +18,14 @@ class RetryPolicy:
     """Attempts in all, the first included."""
     backoff_s: float = 0.5
     """Wait before the second attempt; doubled before each further one."""
+    backoff_max_s: float = 30.0
+    """The longest wait between two attempts."""
+
+    def delay_s(self, failed: int, draw: Callable[[], float] = random.random) -> float:
+        """The wait after `failed` attempts: the doubled step, capped, of which half is
+        drawn at random, so workers that failed together do not all retry together."""
+        step = min(self.backoff_max_s, self.backoff_s * 2 ** (failed - 1))
+        return step / 2 + draw() * step / 2
 
 
 class RetriesExhaustedError(RuntimeError):
@@ -37,7 +46,6 @@ async def with_retries(
 ) -> T:
     """Run `attempt` until it succeeds; errors in `permanent` are raised at once, others
     are retried up to the policy's bound and then raised as RetriesExhaustedError."""
-    delay = policy.backoff_s
     for number in range(1, policy.max_attempts + 1):
         try:
             return await attempt()
@@ -46,7 +54,7 @@ async def with_retries(
         except Exception as exc:
             if number == policy.max_attempts:
                 raise RetriesExhaustedError(number, exc) from exc
+            delay = policy.delay_s(number)
             log.warning("attempt failed, retrying", attempt=number, delay_s=delay, error=str(exc))
             await asyncio.sleep(delay)
-            delay *= 2
     raise AssertionError("unreachable")

@@ -49,6 +49,8 @@ class Transition:
     status: JobStatus
     fields: dict[str, Any] = field(default_factory=dict)
     dispatch: Dispatch | None = None
+    counts_attempt: bool = False
+    """A worker took up a stage: one more attempt at the job, the first included."""
 
 
 def first_dispatch(job_id: UUID, text: str, options: FormulationOptions) -> Dispatch:
@@ -63,8 +65,11 @@ def dedup_key(event: EventMessage) -> str:
     """Each stage answers once: a second event of the same kind is a duplicate. A stage
     taken up by another worker (a redelivery, a resumed run) is worth recording."""
     match event:
-        case StageStarted():
+        case StageStarted(attempt=1):
             return f"{event.type}:{event.stage}:{event.worker}"
+        case StageStarted():
+            # A retry by the same worker after a transient failure is a new attempt.
+            return f"{event.type}:{event.stage}:{event.worker}:{event.attempt}"
         case TrainingProgressed():
             return f"{event.type}:{event.progress.iteration}"
     return event.type
@@ -73,9 +78,9 @@ def dedup_key(event: EventMessage) -> str:
 def transition(event: EventMessage, options: FormulationOptions) -> Transition:
     match event:
         case StageStarted(stage="interpreting"):
-            return Transition(JobStatus.INTERPRETING)
+            return Transition(JobStatus.INTERPRETING, counts_attempt=True)
         case StageStarted(stage="optimising"):
-            return Transition(JobStatus.OPTIMISING)
+            return Transition(JobStatus.OPTIMISING, counts_attempt=True)
         case BriefInterpreted():
             brief = event.interpretation.brief
             return Transition(

@@ -17,14 +17,13 @@ from faststream.kafka import KafkaBroker
 
 from brokers.topics import EVENTS_TOPIC
 from fragrance_ai.config_loader import load_llm_config
-from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
 from fragrance_ai.workers.optimisers import PromotedRun, all_optimisers, no_promotion
 from fragrance_ai.workers.optimising import OptimisingStage
-from handlers.publishing import worker_instance_id
+from handlers.publishing import retry_policy, worker_instance_id
 from schemas.messages import Message
 
 # How long an optimiser waits for the database to name the promoted policy.
@@ -38,12 +37,6 @@ if TYPE_CHECKING:
 class WorkerResources:
     store: JobStore | None
     runner: "TrainingRunner | None"
-
-
-def retry_policy(settings: Dynaconf) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=int(settings.jobs.max_attempts), backoff_s=float(settings.jobs.retry_backoff_s)
-    )
 
 
 async def open_store(

@@ -13,6 +13,8 @@ from fragrance_ai.store.jobs import advance_on
 from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
 from schemas.jobs import JobStatus
 
+_COUNT_ATTEMPT = "UPDATE jobs SET attempts = attempts + 1 WHERE id = $1"
+
 
 class RecordingQueries:
     _pool: asyncpg.Pool
@@ -26,15 +28,21 @@ class RecordingQueries:
         to_status: JobStatus,
         fields: Mapping[str, Any],
         outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        counts_attempt: bool = False,
     ) -> int | None:
         """Store an event and, if it is new and the job may move to ``to_status``, move
-        it and write the outbox messages that carry the job on; all or nothing.
+        it and write the outbox messages that carry the job on; all or nothing. A new
+        event that `counts_attempt` adds one to the job's attempts, moved or not (a
+        retry starts the stage the job is in already).
 
         Returns the event's seq, or None for a duplicate (then nothing changes), so a
         redelivered event never dispatches a second command.
         """
         async with self._pool.acquire() as conn, conn.transaction():
             seq = await append_event_on(conn, job_id, type, payload, dedup_key)
+            if seq is not None and counts_attempt:
+                await conn.execute(_COUNT_ATTEMPT, job_id)
             if seq is not None and await advance_on(conn, job_id, to_status, fields):
                 await insert_outbox(conn, outbox_messages)
             return seq

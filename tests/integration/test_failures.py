@@ -1,5 +1,5 @@
 """What goes wrong in production, shown on the real broker: a worker killed mid-stream,
-poison messages, a broker that stops answering."""
+poison messages, a broker that stops answering, a database that keeps shutting down."""
 
 from __future__ import annotations
 
@@ -11,15 +11,22 @@ from collections import Counter
 from uuid import uuid4
 
 import aiohttp
+import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
+from faststream.kafka import KafkaRouter
+from faststream.middlewares import AckPolicy
 
-from brokers.topics import DEAD_LETTER_TOPIC, command_topic
+from brokers.dead_letter import delivery_attempt
+from brokers.factory import make_broker, subscriber_options
+from brokers.topics import DEAD_LETTER_TOPIC, command_topic, create_topics, topic_catalogue
+from fragrance_ai.config_loader import load_settings
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.store import JobStore, open_pool
+from handlers.publishing import failure_policy
 from schemas.jobs import JobKind, JobStatus
 from schemas.messages import FormulationOptions, InterpretBrief
 from tests.integration.conftest import (
@@ -228,3 +235,49 @@ async def test_dev_drives_again_the_jobs_a_previous_run_left_unfinished(
     host, port_text = broker_address[1].split(":")
     with pytest.raises(OSError):
         await asyncio.open_connection(host, int(port_text))
+
+
+async def test_a_database_connection_lost_at_every_attempt_is_retried_a_bounded_number_of_times(
+    private_broker: EmbeddedBroker, postgres_db_url: str
+) -> None:
+    """The server terminates each attempt's connection, as a restart does; asyncpg reports
+    the connection gone (SQLSTATE class 08): a transient failure, tried `jobs.max_attempts`
+    times, then dead-lettered with its origin."""
+    settings = load_settings("testing")
+    bootstrap = private_broker.bootstrap_servers
+    await create_topics(bootstrap, topic_catalogue(settings))
+    broker = make_broker(settings, bootstrap)
+    router = KafkaRouter(middlewares=failure_policy(settings, broker, "interpreting"))
+    attempts: list[int] = []
+
+    @router.subscriber(
+        command_topic("llm"), **subscriber_options(settings, "llm"),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )  # fmt: skip
+    async def on_interpret_brief(command: InterpretBrief) -> None:
+        attempts.append(delivery_attempt())
+        connection = await asyncpg.connect(postgres_db_url)
+        try:
+            await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        finally:
+            await connection.close()
+
+    broker.include_router(router)
+    job_id = uuid4()
+    async with broker:
+        await broker.start()
+        sent = await produce(
+            bootstrap, command_topic("llm"),
+            InterpretBrief(job_id=job_id, text=FAST_BRIEF).model_dump_json().encode(),
+            str(job_id).encode(),
+        )  # fmt: skip
+        [letter] = await read_dead_letters(bootstrap, 1)
+
+    assert attempts == [1, 2, 3]
+    assert letter["dead_letter.error"] == "ConnectionDoesNotExistError"
+    assert letter["dead_letter.attempts"] == "3"
+    assert letter["dead_letter.topic"] == command_topic("llm")
+    assert (letter["dead_letter.partition"], letter["dead_letter.offset"]) == (
+        str(sent.partition),
+        str(sent.offset),
+    )

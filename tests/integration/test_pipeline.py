@@ -37,6 +37,7 @@ async def test_a_brief_becomes_a_formula_and_its_events_stream_in_order(
     formula = Formula.model_validate(job["formula"])
     assert formula.lines
     assert job["interpreting"]["finished_at"] and job["optimising"]["finished_at"]
+    assert job["attempts"] == 2, "one attempt at each stage"
     assert [e.event for e in streamed] == STAGES_IN_ORDER
     assert [e.id for e in streamed] == ["1", "2", "3", "4"]
     assert [e.data["seq"] for e in streamed] == [1, 2, 3, 4]

@@ -211,6 +211,19 @@ async def test_events_are_numbered_per_job_and_duplicates_are_no_ops(store):
     assert [e.seq for e in await store.events_since(a, after_seq=1)] == [2]
 
 
+async def test_each_new_stage_start_counts_an_attempt_and_a_repeat_does_not(store):
+    job_id = await new_job(store)
+    starts = [("w-1", JobStatus.INTERPRETING), ("w-1", JobStatus.INTERPRETING),
+              ("w-1:2", JobStatus.INTERPRETING), ("w-2", JobStatus.OPTIMISING)]  # fmt: skip
+    for key, status in starts:
+        await store.record_event(
+            job_id, "stage_started", {}, f"stage_started:{key}", status, {}, counts_attempt=True
+        )
+
+    job = await store.get_job(job_id)
+    assert (job.status, job.attempts) == (JobStatus.OPTIMISING, 3)
+
+
 async def test_concurrent_appends_get_consecutive_numbers_without_gaps(store):
     job_id = await new_job(store)
     keys = [f"progress-{i % 15}" for i in range(30)]  # every key sent twice

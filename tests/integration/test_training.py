@@ -50,6 +50,25 @@ async def reached_iteration(database_url: str, job_id: UUID, iteration: int) -> 
     return bool(progress) and progress[-1]["progress"]["iteration"] >= iteration
 
 
+async def test_the_rl_worker_that_deployments_run_takes_training_runs_too(
+    launch: Launcher, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    # `fragrance-ai worker rl` is what the Dockerfile, compose and Kubernetes start, and
+    # no worker of the training role alone runs beside it there.
+    dirs = {"CHECKPOINT_DIR": str(tmp_path / "ckpt"), "TENSORBOARD_DIR": str(tmp_path / "tb")}
+    api_url = await launch.api()
+    await launch.worker("rl", "rl-a", **dirs)
+    job_id = await start_run(http, api_url, total_timesteps=4_096)
+
+    async def finished() -> dict[str, Any] | None:
+        view = await run_view(http, api_url, job_id)
+        return view if view["job"]["status"] in ("succeeded", "failed") else None
+
+    view = await wait_for(finished, 120, "the run to finish on the rl worker")
+    assert view["job"]["status"] == "succeeded", view["job"]["error"]
+    assert view["job"]["result"]["global_step"] == 4_096
+
+
 async def test_a_run_whose_worker_is_killed_is_resumed_by_another_from_its_checkpoint(
     launch: Launcher, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:

@@ -52,12 +52,13 @@ def test_a_job_starts_with_the_llm_worker_interpreting_its_text() -> None:
     ("stage", "status"),
     [("interpreting", JobStatus.INTERPRETING), ("optimising", JobStatus.OPTIMISING)],
 )
-def test_a_started_stage_moves_the_job_and_dispatches_nothing(
+def test_a_started_stage_moves_the_job_counts_an_attempt_and_dispatches_nothing(
     stage: str, status: JobStatus
 ) -> None:
     step = transition(StageStarted(job_id=JOB, stage=stage), OPTIONS)  # type: ignore[arg-type]
 
     assert (step.status, step.fields, step.dispatch) == (status, {}, None)
+    assert step.counts_attempt
 
 
 def test_an_interpreted_brief_is_stored_and_sent_to_the_rl_worker_with_the_jobs_options(
@@ -107,6 +108,8 @@ def test_each_stage_answers_once_so_repeats_share_a_dedup_key(
     reinterpreted = BriefInterpreted(job_id=JOB, interpretation=interpretation, details={"x": 1})
 
     assert dedup_key(started[0]) == dedup_key(redelivered)
+    retried = StageStarted(job_id=JOB, stage="interpreting", worker="w-1", attempt=2)
+    assert dedup_key(retried) != dedup_key(started[0]), "a retry is an attempt of its own"
     assert dedup_key(interpreted) == dedup_key(reinterpreted)
     assert len({dedup_key(e) for e in [*started, interpreted]}) == 3
 
