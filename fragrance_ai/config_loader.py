@@ -75,6 +75,10 @@ VALIDATORS: list[Validator] = [
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
+    *_ints("api.quotas.requests_per_window", "api.quotas.window_s", "api.quotas.jobs_in_flight",
+           "api.quotas.event_streams", "api.quotas.training_timesteps",
+           "api.quotas.training_envs", "api.quotas.retry_after_s",
+           "training.max_runs_per_worker", gte=1),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gte=0)
         for key in ("jobs.retry_backoff_s", "jobs.retry_backoff_max_s")

@@ -11,6 +11,7 @@ from fragrance_ai.http.correlation import correlation_middleware
 from fragrance_ai.http.idempotency import idempotency_middleware
 from fragrance_ai.http.keys import READINESS, SETTINGS, STREAMS
 from fragrance_ai.http.problems import problem_middleware
+from fragrance_ai.http.quotas import add_rate_limit_fields, quota_middleware, stream_leases
 from fragrance_ai.http.readiness import Readiness
 from fragrance_ai.http.routes import add_routes
 from fragrance_ai.metrics.http import http_metrics_middleware
@@ -23,18 +24,23 @@ def init_app(settings: Dynaconf) -> web.Application:
     app = web.Application(
         client_max_size=int(settings.api.max_body_bytes),
         # Outermost first: metrics see the final status, problem+json responses included;
-        # an Idempotency-Key belongs to the tenant of the key that authenticated the request.
+        # quotas count the authenticated key's requests; an Idempotency-Key belongs to the
+        # tenant of the key that authenticated the request.
         middlewares=[
             http_metrics_middleware,
             correlation_middleware,
             problem_middleware,
             auth_middleware,
+            quota_middleware,
             idempotency_middleware,
         ],
     )
     app[SETTINGS] = settings
     app[READINESS] = Readiness()
     app[STREAMS] = WeakSet()
-    app.cleanup_ctx.extend([resources.streams, resources.database, job_counts, resources.kafka])
+    app.cleanup_ctx.extend(
+        [resources.streams, resources.database, stream_leases, job_counts, resources.kafka]
+    )
+    app.on_response_prepare.append(add_rate_limit_fields)
     add_routes(app)
     return app

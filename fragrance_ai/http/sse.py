@@ -1,5 +1,6 @@
 """`GET /v1/jobs/{id}/events`: stored events first, then live ones, as Server-Sent Events."""
 
+import asyncio
 import contextlib
 import re
 
@@ -10,6 +11,7 @@ from aiohttp_sse import sse_response
 from fragrance_ai.http.auth import principal
 from fragrance_ai.http.disclosure import event_for
 from fragrance_ai.http.keys import EVENT_FEED, STREAMS
+from fragrance_ai.http.quotas import event_stream_slot
 from fragrance_ai.http.views import owned_job, parse_job_id
 
 # An event number: ASCII digits (str.isdigit() also takes '²'), within PostgreSQL's integer.
@@ -33,14 +35,26 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
     after = parse_last_event_id(request)
     await owned_job(request, job_id)
     key = principal(request)
-    async with sse_response(request) as response:
+    async with event_stream_slot(request, key.tenant), sse_response(request) as response:
         request.app[STREAMS].add(response)
-        # A client that goes away ends its stream; resuming is what Last-Event-ID is for.
-        with contextlib.suppress(ConnectionResetError):
+
+        async def forward() -> None:
             async for event in request.app[EVENT_FEED].follow(job_id, after):
                 payload = event_for(key, event.type, event.payload)
                 data = orjson.dumps(
                     {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
                 ).decode()
                 await response.send(data, id=str(event.seq), event=event.type)
+
+        # The stream ends with the job's last event, or when the client goes away: the
+        # keep-alive ping finds it gone (response.wait returns), even while no event comes,
+        # so its place among the tenant's open streams is given back. Resuming is what
+        # Last-Event-ID is for.
+        sending = asyncio.create_task(forward())
+        client_left = asyncio.create_task(response.wait())
+        await asyncio.wait({sending, client_left}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (sending, client_left):
+            task.cancel()
+        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+            await sending
     return response

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from fragrance_ai.http.auth import requires
 from fragrance_ai.http.keys import STORE
 from fragrance_ai.http.problems import ProblemError, problem, read_model
+from fragrance_ai.http.quotas import check_training_size
 from fragrance_ai.http.views import accepted, owned_job, parse_job_id, submission
 from fragrance_ai.jobs import submit_training
 from fragrance_ai.store import Scope
@@ -34,6 +35,7 @@ async def create_training_run(request: web.Request) -> web.Response:
                 422, "Invalid request body", message, [FieldProblem(field="run", message=message)]
             )
         )
+    check_training_size(request, options)
     job_id = uuid4()
     links = {
         "self": f"/v1/training-runs/{job_id}",

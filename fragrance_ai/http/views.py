@@ -12,7 +12,7 @@ from fragrance_ai import jobs
 from fragrance_ai.http.auth import principal, public, requires
 from fragrance_ai.http.disclosure import job_for
 from fragrance_ai.http.idempotency import answer_to_keep
-from fragrance_ai.http.keys import CORRELATION_ID, READINESS, STORE
+from fragrance_ai.http.keys import CORRELATION_ID, READINESS, SETTINGS, STORE
 from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import Submission, submit_formulation
 from fragrance_ai.store import JobNotFoundError, Scope
@@ -49,6 +49,7 @@ def submission(request: web.Request, response: web.Response, job_id: UUID) -> Su
         request[CORRELATION_ID],
         job_id,
         answer_to_keep(request, response),
+        max_in_flight=int(request.app[SETTINGS].api.quotas.jobs_in_flight),
     )
 
 

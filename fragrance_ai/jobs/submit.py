@@ -16,12 +16,14 @@ from schemas.training import TrainingOptions
 class Submission:
     """Who submits a job and how to answer: the owner tenant, the request's correlation
     id, the job's id (made before, so the answer can name it) and the answer to keep
-    under the request's Idempotency-Key, if it had one."""
+    under the request's Idempotency-Key, if it had one; `max_in_flight`, the tenant's cap
+    on unfinished jobs (QuotaExceededError past it)."""
 
     tenant: str
     correlation_id: str
     job_id: UUID
     answer: KeptAnswer | None = None
+    max_in_flight: int | None = None
 
 
 async def submit_formulation(
@@ -59,4 +61,5 @@ async def _submit(
         tenant=submission.tenant,
         job_id=dispatch.command.job_id,
         answer=submission.answer,
+        max_in_flight=submission.max_in_flight,
     )

@@ -87,6 +87,7 @@ def training_runner(settings: Dynaconf, broker: KafkaBroker, store: JobStore) ->
         tensorboard_dir=Path(settings.paths.tensorboard_dir),
         lease_ttl_s=float(settings.training.lease_ttl_s),
         sweep_s=float(settings.training.sweep_s),
+        max_runs=int(settings.training.max_runs_per_worker),
     )
 
 

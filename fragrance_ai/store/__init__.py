@@ -16,6 +16,7 @@ from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
 from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord
 from fragrance_ai.store.pool import open_pool
+from fragrance_ai.store.quotas import QuotaExceededError, WindowUse
 
 __all__ = [
     "JOB_EVENTS_CHANNEL",
@@ -31,9 +32,11 @@ __all__ = [
     "Notifier",
     "OutboxMessage",
     "OutboxRecord",
+    "QuotaExceededError",
     "Scope",
     "StoreError",
     "Wake",
+    "WindowUse",
     "migrate",
     "open_pool",
 ]

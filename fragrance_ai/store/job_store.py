@@ -13,6 +13,7 @@ from fragrance_ai.store.leases import LeaseQueries
 from fragrance_ai.store.notify import Notifier
 from fragrance_ai.store.outbox import OutboxQueries
 from fragrance_ai.store.policies import PolicyQueries
+from fragrance_ai.store.quotas import QuotaQueries
 from fragrance_ai.store.recording import RecordingQueries
 
 
@@ -26,9 +27,10 @@ class JobStore(
     ApiKeyQueries,
     IdempotencyQueries,
     PolicyQueries,
+    QuotaQueries,
 ):
     """Jobs, their events, the outbox, leases, the LLM cache, API keys, the
-    Idempotency-Key answers and the promoted policy.
+    Idempotency-Key answers, the promoted policy and the quotas' counts.
 
     The store does not own the pool: whoever opened it (``open_pool``) closes it.
     """

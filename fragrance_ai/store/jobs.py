@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
 from fragrance_ai.store.idempotency import KeptAnswer, keep_answer_on
 from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
+from fragrance_ai.store.quotas import check_in_flight
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
 ADVANCE_FIELDS = frozenset({"brief", "formula", "result", "error"})
@@ -111,15 +112,20 @@ class JobQueries:
         tenant: str,
         job_id: UUID | None = None,
         answer: KeptAnswer | None = None,
+        max_in_flight: int | None = None,
     ) -> UUID:
         """Store a queued job of ``tenant`` and its outbox messages in one transaction,
         with the ``answer`` to its Idempotency-Key if any (IdempotencyKeyUsedError, and
         nothing stored, when that key is taken).
 
         Pass ``job_id`` when the messages must name the job; otherwise one is made.
+        With ``max_in_flight``, QuotaExceededError when the tenant has that many
+        unfinished jobs already.
         """
         job_id = job_id or uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
+            if max_in_flight is not None:
+                await check_in_flight(conn, tenant, max_in_flight)
             try:
                 await conn.execute(
                     "INSERT INTO jobs (id, kind, brief_text, options, correlation_id, tenant)"

@@ -79,14 +79,20 @@ class TrainingRunner:
     """A run whose worker stops renewing is taken over after this long."""
     sweep_s: float = 10.0
     """How often to look for runs that lost their worker."""
+    max_runs: int = 2
+    """Runs trained here at once; another stays queued until a sweep finds room for it."""
     _runs: dict[UUID, tuple[asyncio.Task[None], threading.Event]] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = None
 
     async def take(self, command: TrainPolicy) -> bool:
-        """Start the run unless it is finished or already running here or elsewhere."""
+        """Start the run unless it is finished, already running here or elsewhere, or
+        this worker already trains `max_runs`."""
         job_id = command.job_id
         job = await self.store.get_job(job_id)
         if job.status.is_terminal or job_id in self._runs:
+            return False
+        if len(self._runs) >= self.max_runs:
+            log.info("training run left queued: this worker is full", runs=len(self._runs))
             return False
         if not await self.store.acquire_lease(lease_name(job_id), self.owner, self.lease_ttl_s):
             return False

@@ -16,13 +16,21 @@ from fragrance_ai.config_loader import load_settings
 from fragrance_ai.http import resources
 from fragrance_ai.http.app import init_app
 from fragrance_ai.http.auth import KeyChecker
-from fragrance_ai.http.keys import KEY_CHECKER, READINESS, STORE
-from fragrance_ai.store import ApiKey, JobNotFoundError, KeptAnswer, OutboxMessage, Scope
+from fragrance_ai.http.keys import KEY_CHECKER, READINESS, SETTINGS, STORE
+from fragrance_ai.store import (
+    ApiKey,
+    JobNotFoundError,
+    KeptAnswer,
+    OutboxMessage,
+    QuotaExceededError,
+    Scope,
+)
 from fragrance_ai.store.api_keys import new_key
 from schemas.jobs import JobKind, JobView
 from schemas.messages import InterpretBrief
 
 MAX_BODY = 2048
+JOBS_IN_FLIGHT = 20
 PROBLEM = "application/problem+json"
 # Made once: each scrypt hash takes tens of milliseconds.
 KEYS = {scope: new_key() for scope in Scope}
@@ -61,7 +69,11 @@ class MemoryStore:
         tenant: str,
         job_id: UUID | None = None,
         answer: KeptAnswer | None = None,
+        max_in_flight: int | None = None,
     ) -> UUID:
+        in_flight = [j for j, owner in self.owners.items() if owner == tenant]
+        if max_in_flight is not None and len(in_flight) >= max_in_flight:
+            raise QuotaExceededError("jobs in flight", max_in_flight)
         job_id = job_id or uuid4()
         self.owners[job_id] = tenant
         now = datetime.now(UTC)
@@ -96,6 +108,7 @@ def memory_store() -> MemoryStore:
 async def client(memory_store: MemoryStore) -> AsyncIterator[TestClient[Any, Any]]:
     settings = load_settings("testing")
     settings.set("api.max_body_bytes", MAX_BODY)
+    settings.set("api.quotas.jobs_in_flight", JOBS_IN_FLIGHT)
     app = init_app(settings)
     # The real database and broker resources stay out: the store is in memory.
     for resource in (resources.database, resources.kafka):
@@ -141,6 +154,27 @@ async def test_an_accepted_brief_is_stored_with_its_command_and_located(
     assert message.headers["correlation_id"] == "req-42"
     command = InterpretBrief.model_validate_json(message.payload)
     assert (command.job_id, command.text, command.options.seed) == (job_id, "woody amber", 7)
+
+
+async def test_a_tenant_past_its_jobs_in_flight_gets_429_with_retry_after(
+    client: TestClient[Any, Any],
+) -> None:
+    quotas = client.app[SETTINGS].api.quotas if client.app else None
+    assert quotas is not None
+    for _ in range(quotas.jobs_in_flight):
+        assert (await client.post("/v1/formulations", json={"brief": "musk"})).status == 202
+    reply = await client.post("/v1/formulations", json={"brief": "musk"})
+    body = await problem_of(reply, 429)
+    assert f"{quotas.jobs_in_flight} jobs in flight" in body["detail"]
+    assert reply.headers["Retry-After"] == str(quotas.retry_after_s)
+
+
+async def test_a_training_run_past_the_tenants_size_caps_names_each_field(
+    client: TestClient[Any, Any],
+) -> None:
+    body = {"total_timesteps": 1_000_000_000, "num_envs": 8_192}
+    problem = await problem_of(await client.post("/v1/training-runs", json=body), 422)
+    assert [error["field"] for error in problem["errors"]] == ["total_timesteps", "num_envs"]
 
 
 async def test_a_job_reads_back_and_an_unknown_one_is_404(
