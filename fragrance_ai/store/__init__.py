@@ -14,7 +14,7 @@ from fragrance_ai.store.idempotency import IdempotencyKeyUsedError, KeptAnswer
 from fragrance_ai.store.job_store import JobStore
 from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
-from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord
+from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord, Refusal
 from fragrance_ai.store.pool import open_pool
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Notifier",
     "OutboxMessage",
     "OutboxRecord",
+    "Refusal",
     "Scope",
     "StoreError",
     "Wake",

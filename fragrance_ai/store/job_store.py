@@ -14,6 +14,7 @@ from fragrance_ai.store.notify import Notifier
 from fragrance_ai.store.outbox import OutboxQueries
 from fragrance_ai.store.policies import PolicyQueries
 from fragrance_ai.store.recording import RecordingQueries
+from fragrance_ai.store.sweeping import SweepQueries
 
 
 class JobStore(
@@ -26,6 +27,7 @@ class JobStore(
     ApiKeyQueries,
     IdempotencyQueries,
     PolicyQueries,
+    SweepQueries,
 ):
     """Jobs, their events, the outbox, leases, the LLM cache, API keys, the
     Idempotency-Key answers and the promoted policy.
