@@ -126,10 +126,10 @@ class Launcher:
         self.programs.append(program)
         return program
 
-    async def api(self, name: str = "api") -> str:
+    async def api(self, name: str = "api", **env: str) -> str:
         """Start `fragrance-ai api`; its base URL once it answers /health."""
         port = free_loopback_port()
-        program = self.start(name, ["api"], FRAGRANCE_API__PORT=str(port))
+        program = self.start(name, ["api"], FRAGRANCE_API__PORT=str(port), **env)
         url = f"http://127.0.0.1:{port}"
         await wait_for(lambda: self._answers(url, program), 60, f"{name} to answer /health")
         return url

@@ -1,17 +1,21 @@
 """The sweeper on a real PostgreSQL: a stalled job is sent on again, then failed; one
-replica sweeps at a time; old rows are purged."""
+replica sweeps at a time; old rows are purged. And in the deployed shape: the API
+process's sweeper finishes a job whose command was lost."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import aiohttp
 import pytest
 
 from fragrance_ai.jobs.sweeper import Sweeper, SweepPolicy, SweepReport
-from fragrance_ai.store import JobStore, OutboxMessage
+from fragrance_ai.store import JobStore, OutboxMessage, open_pool
 from schemas.jobs import JobKind, JobStatus
+from tests.integration.conftest import TENANT, Api, Launcher
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 POLICY = SweepPolicy(every_s=1.0, stalled_after_s=60.0, max_redrives=1, max_attempts=3)
 
@@ -89,3 +93,26 @@ async def test_retention_purges_old_outbox_rows_events_and_expired_cache(store: 
     assert (await store.get_job(job_id)).status is JobStatus.CANCELLED
     assert await store.cache_get("kept") == {"v": 2}
     assert await store.pool.fetchval("SELECT count(*) FROM llm_cache") == 1
+
+
+async def test_the_api_process_sweeps_a_job_whose_command_was_lost_to_the_end(
+    launch: Launcher, http: aiohttp.ClientSession
+) -> None:
+    url, *_ = await asyncio.gather(
+        launch.api(FRAGRANCE_SWEEPER__EVERY_S="0.5", FRAGRANCE_SWEEPER__STALLED_AFTER_S="2"),
+        launch.worker("llm", "llm-1"),
+        launch.worker("rl", "rl-1"),
+    )
+    pool = await open_pool(launch.database_url, max_size=2)
+    try:
+        store = JobStore(pool)
+        # Stored with no command in the outbox: as if the broker had lost it.
+        job_id = await store.create_job(
+            JobKind.FORMULATION, "a simple citrus cologne with 3 materials", tenant=TENANT
+        )
+        job = await Api(http, url).finished(job_id)
+        redrives = await pool.fetchval("SELECT redrives FROM jobs WHERE id = $1", job_id)
+    finally:
+        await pool.close()
+    assert job["status"] == "succeeded"
+    assert redrives >= 1
