@@ -35,8 +35,7 @@ def init_app(settings: Dynaconf) -> web.Application:
     app[SETTINGS] = settings
     app[READINESS] = Readiness()
     app[STREAMS] = WeakSet()
-    app.cleanup_ctx.extend(
-        [resources.streams, resources.database, job_counts, resources.kafka, resources.sweeper]
-    )
+    app.on_shutdown.append(resources.close_streams)
+    app.cleanup_ctx.extend([resources.database, job_counts, resources.kafka, resources.sweeper])
     add_routes(app)
     return app

@@ -130,10 +130,11 @@ async def sweeper(app: web.Application) -> AsyncIterator[None]:
     await sweeping.stop()
 
 
-async def streams(app: web.Application) -> AsyncIterator[None]:
-    """Open SSE streams end with the server instead of holding shutdown up."""
-    yield
+async def close_streams(app: web.Application) -> None:
+    """An `on_shutdown` step: aiohttp runs it after the server stops listening and before
+    it waits for the requests in flight, so open SSE streams end there and then instead of
+    holding that wait up to its timeout."""
     open_streams = app[STREAMS]
     for response in list(open_streams):
-        if isinstance(response, EventSourceResponse):
+        if isinstance(response, EventSourceResponse) and response.is_connected():
             response.stop_streaming()
