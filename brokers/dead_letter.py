@@ -24,6 +24,7 @@ import orjson
 import structlog
 from faststream import BaseMiddleware, StreamMessage
 from faststream.kafka import KafkaBroker
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from brokers.failures import is_transient
@@ -34,6 +35,15 @@ from schemas.messages import JobFailed
 log = structlog.get_logger(__name__)
 
 UNDECODABLE = (ValidationError, orjson.JSONDecodeError, UnicodeDecodeError)
+
+# By origin topic (the command topics and the events topic: a bounded set) and by
+# cause: transient, retried to the bound (`exhausted`), or beyond any retry
+# (`unprocessable`).
+DEAD_LETTERS = Counter(
+    "dead_letters_total",
+    "Messages sent to the dead letter topic, by the topic they came from and their cause",
+    ["topic", "cause"],
+)
 
 
 def dead_letter_headers(
@@ -146,6 +156,8 @@ def dead_letter_middleware(
             headers = dead_letter_headers(msg, detail, exc, attempts)
             key = getattr(msg.raw_message, "key", None)
             await broker.publish(msg.body, DEAD_LETTER_TOPIC, key=key, headers=headers)
+            cause = "exhausted" if exhausted else "unprocessable"
+            DEAD_LETTERS.labels(headers["dead_letter.topic"], cause).inc()
             log.warning("message sent to dead letter topic", **headers)
             job_id = job_id_of(msg)
             if failing_stage and job_id is not None:

@@ -74,6 +74,7 @@ VALIDATORS: list[Validator] = [
     *_ints("kafka.partitions.command", "kafka.partitions.events", gte=1),
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
+    *_ints("sweeper.max_redrives", "outbox.batch_size", "outbox.max_attempts", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
     *_ints("api.quotas.requests_per_window", "api.quotas.window_s", "api.quotas.jobs_in_flight",
            "api.quotas.event_streams", "api.quotas.training_timesteps",
@@ -81,13 +82,16 @@ VALIDATORS: list[Validator] = [
            "training.max_runs_per_worker", gte=1),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gte=0)
-        for key in ("jobs.retry_backoff_s", "jobs.retry_backoff_max_s")
+        for key in ("jobs.retry_backoff_s", "jobs.retry_backoff_max_s",
+                    "sweeper.outbox_retention_s", "sweeper.events_retention_s",
+                    "outbox.retry_backoff_s", "outbox.retry_backoff_max_s")
     ],
     Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)
         for key in ("training.lease_ttl_s", "training.sweep_s", "training.drain_s",
-                    "shutdown.step_s", "shutdown.grace_s")
+                    "shutdown.step_s", "shutdown.grace_s", "sweeper.every_s",
+                    "sweeper.stalled_after_s")
     ],
     Validator("kafka.producer.acks", must_exist=True, is_in=["all", 0, 1, -1]),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from dynaconf import Dynaconf
@@ -74,6 +75,20 @@ def run_dev(args: argparse.Namespace) -> int:
     return run_program(lambda: run_until_signalled(lambda stop: dev(settings, stop), grace_s))
 
 
+def run_embedded_up(args: argparse.Namespace) -> int:
+    from fragrance_ai.embedded.postgres import default_data_dir
+    from fragrance_ai.programs.embedded import run_embedded
+
+    settings = configured()
+    data_dir = args.data_dir or default_data_dir()
+    step_s, grace_s = float(settings.shutdown.step_s), float(settings.shutdown.grace_s)
+    return run_program(
+        lambda: run_until_signalled(
+            lambda stop: run_embedded(stop, data_dir, args.kafka_port, step_s), grace_s
+        )
+    )
+
+
 def run_migrate(args: argparse.Namespace) -> int:
     from fragrance_ai.programs.admin import migrate_database
 
@@ -104,6 +119,26 @@ def register(subparsers: Any) -> None:
     )
     dev.add_argument("--port", type=int, help="listen on this port instead of api.port")
     dev.set_defaults(run=run_dev)
+
+    embedded = subparsers.add_parser(
+        "embedded", help="the embedded broker and database, for programs run separately"
+    )
+    embedded_commands = embedded.add_subparsers(dest="embedded_command", required=True)
+    up = embedded_commands.add_parser(
+        "up", help="start them, print their URLs as shell exports, stop them on Ctrl-C"
+    )
+    up.add_argument(
+        "--kafka-port",
+        type=int,
+        default=9092,
+        help="the broker's port on 127.0.0.1 (default 9092; 0: any free port)",
+    )
+    up.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the database's data folder (default: the one `fragrance-ai dev` uses)",
+    )
+    up.set_defaults(run=run_embedded_up)
 
     db = subparsers.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(dest="db_command", required=True)

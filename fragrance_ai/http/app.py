@@ -38,8 +38,9 @@ def init_app(settings: Dynaconf) -> web.Application:
     app[SETTINGS] = settings
     app[READINESS] = Readiness()
     app[STREAMS] = WeakSet()
+    app.on_shutdown.append(resources.close_streams)
     app.cleanup_ctx.extend(
-        [resources.streams, resources.database, stream_leases, job_counts, resources.kafka]
+        [resources.database, stream_leases, job_counts, resources.kafka, resources.sweeper]
     )
     app.on_response_prepare.append(add_rate_limit_fields)
     add_routes(app)

@@ -1,7 +1,11 @@
 """The API process's resources, one `cleanup_ctx` generator each: start above the
 `yield`, stop below it, in reverse order of start."""
 
+import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import structlog
 from aiohttp import web
@@ -22,7 +26,10 @@ from fragrance_ai.http.keys import (
 from fragrance_ai.http.readiness import Check
 from fragrance_ai.jobs.feed import JobEventFeed
 from fragrance_ai.jobs.recorder import EventRecorder
-from fragrance_ai.jobs.relay import OutboxRelay
+from fragrance_ai.jobs.relay import OutboxRelay, Send
+from fragrance_ai.jobs.retry import RetryPolicy
+from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
+from fragrance_ai.jobs.undeliverable import fail_its_job
 from fragrance_ai.programs.stopping import close_kafka_clients
 from fragrance_ai.store import JobStore, OutboxMessage, migrate, open_pool
 from handlers import events
@@ -69,6 +76,23 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     await pool.close()
 
 
+def outbox_send(broker: KafkaBroker) -> Send:
+    """The relay's `send` on `broker`: enqueued on the producer, acknowledged later."""
+
+    async def send(message: OutboxMessage) -> "asyncio.Future[Any]":
+        acknowledgement = await broker.publish(
+            message.payload,
+            message.topic,
+            key=message.key.encode() if message.key else None,
+            headers=message.headers,
+            correlation_id=message.headers.get("correlation_id"),
+            no_confirm=True,
+        )
+        return cast("asyncio.Future[Any]", acknowledgement)
+
+    return send
+
+
 async def kafka(app: web.Application) -> AsyncIterator[None]:
     """The events consumer that records and routes jobs, and the outbox relay."""
     settings, store = app[SETTINGS], app[STORE]
@@ -76,28 +100,41 @@ async def kafka(app: web.Application) -> AsyncIterator[None]:
     broker.include_router(events.build_router(settings, broker))
     broker.context.set_global("event_recorder", EventRecorder(store))
 
-    async def publish(message: OutboxMessage) -> None:
-        await broker.publish(
-            message.payload,
-            message.topic,
-            key=message.key.encode() if message.key else None,
-            headers=message.headers,
-            correlation_id=message.headers.get("correlation_id"),
-        )
-
     await broker.start()
     app[READINESS].add("broker", broker_check(broker, settings.kafka.bootstrap_servers))
-    relay = OutboxRelay(store, app[NOTIFIER], publish)
+    outbox = settings.outbox
+    relay = OutboxRelay(
+        store,
+        app[NOTIFIER],
+        outbox_send(broker),
+        batch_size=int(outbox.batch_size),
+        retry=RetryPolicy(
+            int(outbox.max_attempts),
+            float(outbox.retry_backoff_s),
+            float(outbox.retry_backoff_max_s),
+        ),
+        on_set_aside=fail_its_job(EventRecorder(store)),
+    )
     relay.start()
     yield
     await relay.stop()
     await close_kafka_clients(broker, settings, "API")
 
 
-async def streams(app: web.Application) -> AsyncIterator[None]:
-    """Open SSE streams end with the server instead of holding shutdown up."""
+async def sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Stalled jobs re-driven or failed, and retention, in one API replica at a time."""
+    owner = f"api:{socket.gethostname()}:{os.getpid()}"
+    sweeping = Sweeper(app[STORE], owner, sweep_policy(app[SETTINGS]))
+    sweeping.start()
     yield
+    await sweeping.stop()
+
+
+async def close_streams(app: web.Application) -> None:
+    """An `on_shutdown` step: aiohttp runs it after the server stops listening and before
+    it waits for the requests in flight, so open SSE streams end there and then instead of
+    holding that wait up to its timeout."""
     open_streams = app[STREAMS]
     for response in list(open_streams):
-        if isinstance(response, EventSourceResponse):
+        if isinstance(response, EventSourceResponse) and response.is_connected():
             response.stop_streaming()

@@ -3,16 +3,18 @@
 import asyncio
 import contextlib
 import re
+from uuid import UUID
 
 import orjson
 from aiohttp import web
-from aiohttp_sse import sse_response
+from aiohttp_sse import EventSourceResponse, sse_response
 
 from fragrance_ai.http.auth import principal
 from fragrance_ai.http.disclosure import event_for
 from fragrance_ai.http.keys import EVENT_FEED, STREAMS
 from fragrance_ai.http.quotas import event_stream_slot
 from fragrance_ai.http.views import owned_job, parse_job_id
+from fragrance_ai.store import ApiKey
 
 # An event number: ASCII digits (str.isdigit() also takes '²'), within PostgreSQL's integer.
 _EVENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
@@ -37,24 +39,27 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
     key = principal(request)
     async with event_stream_slot(request, key.tenant), sse_response(request) as response:
         request.app[STREAMS].add(response)
-
-        async def forward() -> None:
-            async for event in request.app[EVENT_FEED].follow(job_id, after):
-                payload = event_for(key, event.type, event.payload)
-                data = orjson.dumps(
-                    {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
-                ).decode()
-                await response.send(data, id=str(event.seq), event=event.type)
-
-        # The stream ends with the job's last event, or when the client goes away: the
-        # keep-alive ping finds it gone (response.wait returns), even while no event comes,
-        # so its place among the tenant's open streams is given back. Resuming is what
-        # Last-Event-ID is for.
-        sending = asyncio.create_task(forward())
-        client_left = asyncio.create_task(response.wait())
-        await asyncio.wait({sending, client_left}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (sending, client_left):
+        forwarding = asyncio.create_task(forward_events(request, response, job_id, after, key))
+        # The stream ends when its events do, or when the response stops streaming: the
+        # client went away, or the server is shutting down (`stop_streaming`), which
+        # must not wait out aiohttp's shutdown timeout for a feed that never ends.
+        stopped = asyncio.create_task(response.wait())
+        await asyncio.wait({forwarding, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (forwarding, stopped):
             task.cancel()
-        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
-            await sending
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarding
     return response
+
+
+async def forward_events(
+    request: web.Request, response: EventSourceResponse, job_id: UUID, after: int, key: ApiKey
+) -> None:
+    # A client that goes away ends its stream; resuming is what Last-Event-ID is for.
+    with contextlib.suppress(ConnectionResetError):
+        async for event in request.app[EVENT_FEED].follow(job_id, after):
+            payload = event_for(key, event.type, event.payload)
+            data = orjson.dumps(
+                {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
+            ).decode()
+            await response.send(data, id=str(event.seq), event=event.type)

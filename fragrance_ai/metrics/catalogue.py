@@ -12,6 +12,8 @@ METRIC_MODULES = (
     "fragrance_ai.metrics.jobs",
     "fragrance_ai.metrics.queue_size",
     "fragrance_ai.metrics.rl",
+    "fragrance_ai.metrics.sweeper",
+    "brokers.dead_letter",
     "fragrance_ai.llm.metrics",
 )
 

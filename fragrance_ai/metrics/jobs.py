@@ -12,6 +12,7 @@ from prometheus_client import Gauge
 
 from fragrance_ai.http.keys import SETTINGS, STORE
 from fragrance_ai.metrics.refresh import PeriodicRefresh
+from fragrance_ai.metrics.sweeper import refresh_backlog
 from fragrance_ai.store import JobStore
 from schemas.jobs import JobStatus
 
@@ -28,10 +29,16 @@ async def refresh_job_counts(store: JobStore) -> None:
 
 
 async def job_counts(app: web.Application) -> AsyncIterator[None]:
-    """A `cleanup_ctx` step, after the database one: keeps `jobs` current."""
-    refresher = PeriodicRefresh(
-        "jobs", lambda: refresh_job_counts(app[STORE]), float(app[SETTINGS].metrics.refresh_s)
-    )
+    """A `cleanup_ctx` step, after the database one: keeps `jobs` and the backlog gauges
+    (stalled jobs, the outbox) current."""
+    store, settings = app[STORE], app[SETTINGS]
+    stalled_after_s = float(settings.sweeper.stalled_after_s)
+
+    async def refresh() -> None:
+        await refresh_job_counts(store)
+        await refresh_backlog(store, stalled_after_s)
+
+    refresher = PeriodicRefresh("jobs", refresh, float(settings.metrics.refresh_s))
     refresher.start()
     yield
     await refresher.stop()

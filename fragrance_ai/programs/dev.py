@@ -19,13 +19,13 @@ import structlog
 from dynaconf import Dynaconf
 
 from brokers.topics import create_topics, topic_catalogue
-from fragrance_ai.embedded.broker import EmbeddedBroker
-from fragrance_ai.embedded.postgres import EmbeddedPostgres, default_data_dir
+from fragrance_ai.embedded.postgres import default_data_dir
 from fragrance_ai.jobs.recovery import redrive_unfinished
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.api import serve_api
+from fragrance_ai.programs.embedded_parts import start_broker, start_database
 from fragrance_ai.programs.ports import require_free
-from fragrance_ai.programs.stopping import at_forced_exit, bounded, unless_stopped
+from fragrance_ai.programs.stopping import bounded, unless_stopped
 from fragrance_ai.programs.worker import run_worker
 from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 
@@ -39,37 +39,15 @@ async def start_embedded_parts(settings: Dynaconf, stack: AsyncExitStack) -> boo
     before it. True when the broker is a fresh embedded one."""
     step_s = float(settings.shutdown.step_s)
     if not settings.database.url:
-        postgres = EmbeddedPostgres(default_data_dir())
-        await asyncio.to_thread(postgres.start)
-        stack.enter_context(at_forced_exit(postgres.kill))
-        stack.push_async_callback(stop_database, postgres, step_s)
+        postgres = await start_database(stack, default_data_dir(), step_s)
         settings.set("database.url", postgres.url)
         log.info("embedded database started", data_dir=str(default_data_dir()))
     fresh_broker = not settings.kafka.bootstrap_servers
     if fresh_broker:
-        broker = EmbeddedBroker()
-        await broker.start()
-        stack.enter_context(at_forced_exit(broker.kill))
-        stack.push_async_callback(stop_broker, broker, step_s)
+        broker = await start_broker(stack, step_s)
         settings.set("kafka.bootstrap_servers", broker.bootstrap_servers)
         log.info("embedded broker started", bootstrap_servers=broker.bootstrap_servers)
     return fresh_broker
-
-
-async def stop_broker(broker: EmbeddedBroker, step_s: float) -> None:
-    if not broker.is_running():
-        log.warning("the embedded broker had already exited", pid=broker.pid)
-    # stop() ends it with SIGKILL after step_s: the bound only names a step that hangs.
-    await bounded(
-        asyncio.to_thread(broker.stop, step_s), "stopping the embedded broker", 2 * step_s
-    )
-
-
-async def stop_database(postgres: EmbeddedPostgres, step_s: float) -> None:
-    # stop() escalates to SIGKILL by itself; the bound only names a step that hangs.
-    await bounded(
-        asyncio.to_thread(postgres.stop, step_s), "stopping the embedded database", 4 * step_s
-    )
 
 
 def require_free_ports(settings: Dynaconf) -> None:

@@ -14,7 +14,7 @@ from fragrance_ai.store.idempotency import IdempotencyKeyUsedError, KeptAnswer
 from fragrance_ai.store.job_store import JobStore
 from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
-from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord
+from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord, Refusal
 from fragrance_ai.store.pool import open_pool
 from fragrance_ai.store.quotas import QuotaExceededError, WindowUse
 
@@ -33,6 +33,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxRecord",
     "QuotaExceededError",
+    "Refusal",
     "Scope",
     "StoreError",
     "Wake",

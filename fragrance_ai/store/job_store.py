@@ -15,6 +15,7 @@ from fragrance_ai.store.outbox import OutboxQueries
 from fragrance_ai.store.policies import PolicyQueries
 from fragrance_ai.store.quotas import QuotaQueries
 from fragrance_ai.store.recording import RecordingQueries
+from fragrance_ai.store.sweeping import SweepQueries
 
 
 class JobStore(
@@ -28,6 +29,7 @@ class JobStore(
     IdempotencyQueries,
     PolicyQueries,
     QuotaQueries,
+    SweepQueries,
 ):
     """Jobs, their events, the outbox, leases, the LLM cache, API keys, the
     Idempotency-Key answers, the promoted policy and the quotas' counts.

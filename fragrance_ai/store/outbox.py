@@ -6,6 +6,11 @@ relays never claim the same row; a relay that dies before ``mark_sent`` only del
 its rows until the claim runs out, after which another relay sends them (at least
 once: consumers are idempotent by ``job_id``). Rows come back in ``id`` order; run one
 relay at a time (a lease) where strict per-key order across relays matters.
+
+A row the broker refuses is not retried in place: it waits out a backoff
+(``claimed_until`` again) while the rows after it go on, and once the refusal is
+permanent, or has been repeated ``max_attempts`` times, it is set aside as failed
+(``failed_at``, ``error``) and never claimed again.
 """
 
 from __future__ import annotations
@@ -22,12 +27,22 @@ _CLAIM = """
 UPDATE outbox SET claimed_until = now() + make_interval(secs => $2)
 WHERE id IN (
     SELECT id FROM outbox
-    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+    WHERE sent_at IS NULL AND failed_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < now())
     ORDER BY id
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, topic, key, payload, headers, created_at
+RETURNING id, topic, key, payload, headers, created_at, attempts
+"""
+
+# A refused row: one more attempt, and either a wait before the next or, when
+# $4 says so, set aside for good.
+_REFUSED = """
+UPDATE outbox SET attempts = attempts + 1, error = $2,
+    claimed_until = now() + make_interval(secs => $3),
+    failed_at = CASE WHEN $4::boolean THEN now() END
+WHERE id = $1 AND sent_at IS NULL
 """
 
 
@@ -58,6 +73,19 @@ class OutboxRecord(OutboxMessage):
 
     id: int = Field(description="Outbox row id, increasing in insertion order")
     created_at: datetime = Field(description="When the message was written")
+    attempts: int = Field(default=0, description="Refusals by the broker so far")
+
+
+class Refusal(BaseModel):
+    """The broker refused a row: why, how long until it is tried again, or whether it is
+    set aside for good."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    error: str
+    retry_after_s: float = 0.0
+    give_up: bool = False
 
 
 async def insert_outbox(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -> None:
@@ -97,6 +125,38 @@ class OutboxQueries:
             list(ids),
         )
 
+    async def mark_refused(self, refusals: Sequence[Refusal]) -> None:
+        """Count a refusal of each row; it waits ``retry_after_s``, or fails for good."""
+        await self._pool.executemany(
+            _REFUSED, [(r.id, r.error[:2000], r.retry_after_s, r.give_up) for r in refusals]
+        )
+
     async def unsent_count(self) -> int:
-        count = await self._pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        """Rows still to publish: the backlog, the failed ones aside."""
+        count = await self._pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        )
         return int(count)
+
+    async def outbox_backlog(self) -> tuple[int, float]:
+        """Rows still to publish, and the age in seconds of the oldest (0 when none)."""
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS n,"
+            " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age_s"
+            " FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        )
+        return int(row["n"]), float(row["age_s"])
+
+    async def failed_outbox_count(self) -> int:
+        """Rows set aside because the broker would not take them."""
+        count = await self._pool.fetchval("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL")
+        return int(count)
+
+    async def purge_outbox(self, older_than_s: float) -> int:
+        """Delete rows sent, or set aside, more than ``older_than_s`` seconds ago."""
+        result = await self._pool.execute(
+            "DELETE FROM outbox WHERE coalesce(sent_at, failed_at)"
+            " < now() - make_interval(secs => $1)",
+            older_than_s,
+        )
+        return int(result.split()[-1])

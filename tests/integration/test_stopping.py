@@ -262,3 +262,19 @@ async def test_a_busy_metrics_port_is_named_with_its_holder_before_anything_star
     assert f"cannot listen on 127.0.0.1:{port} for worker metrics" in output
     assert f"by pid {os.getpid()} (" in output and f"`kill {os.getpid()}`" in output
     assert not (tmp_path / "data").exists(), "nothing should start before the ports are checked"
+
+
+async def test_sigterm_ends_open_event_streams_before_the_servers_shutdown_wait(
+    launch: Launcher, http: aiohttp.ClientSession
+) -> None:
+    # With requests in flight given ten minutes, an event stream left open would hold the
+    # stop far past the bound below: it ends only because the API closes it first.
+    url = await launch.api(FRAGRANCE_SHUTDOWN__STEP_S="600", FRAGRANCE_SHUTDOWN__GRACE_S="1200")
+    [api] = launch.programs
+    job_id = await Api(http, url).submit(BRIEF)
+    async with http.get(f"{url}/v1/jobs/{job_id}/events") as stream:
+        assert stream.status == 200
+        api.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(stream.content.read(), 60)
+    status = await asyncio.to_thread(api.process.wait, 60)
+    assert status == 0, api.log_text()[-4000:]

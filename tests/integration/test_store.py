@@ -57,6 +57,8 @@ ALL_MIGRATIONS = [
     "0002_job_result",
     "0003_tenants_keys_idempotency",
     "0004_promoted_policy",
+    "0005_sweeper_and_outbox_failures",
+    "0006_quotas",
 ]
 
 
