@@ -16,6 +16,7 @@ class TrainingOptions(BaseModel):
         description="Run name, the folder of its checkpoints and TensorBoard logs: set from"
         " the job id when the run is accepted; a request may not choose it",
         examples=["run-0c3f9e8a1b2d4c5e8f7a6b5c4d3e2f1a"],
+        json_schema_extra={"readOnly": True},
     )
     total_timesteps: int = Field(
         default=262_144, ge=4_096, le=1_000_000_000, description="Environment steps of the run"

@@ -3,7 +3,6 @@
 import contextlib
 import re
 
-import orjson
 from aiohttp import web
 from aiohttp_sse import sse_response
 
@@ -11,6 +10,7 @@ from fragrance_ai.http.auth import principal
 from fragrance_ai.http.disclosure import event_for
 from fragrance_ai.http.keys import EVENT_FEED, STREAMS
 from fragrance_ai.http.views import owned_job, parse_job_id
+from schemas.http import StreamedEvent
 
 # An event number: ASCII digits (str.isdigit() also takes '²'), within PostgreSQL's integer.
 _EVENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
@@ -39,8 +39,8 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(ConnectionResetError):
             async for event in request.app[EVENT_FEED].follow(job_id, after):
                 payload = event_for(key, event.type, event.payload)
-                data = orjson.dumps(
+                data = StreamedEvent.model_validate(
                     {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
-                ).decode()
-                await response.send(data, id=str(event.seq), event=event.type)
+                )
+                await response.send(data.model_dump_json(), id=str(event.seq), event=event.type)
     return response

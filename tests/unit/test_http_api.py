@@ -311,3 +311,15 @@ async def test_health_and_ready_need_no_key(client: TestClient[Any, Any]) -> Non
     for path in ("/health", "/ready"):
         reply = await client.get(path, headers={"Authorization": "Bearer nonsense"})
         assert reply.status in (200, 503)
+
+
+async def test_the_openapi_document_and_its_page_need_no_key(
+    client: TestClient[Any, Any],
+) -> None:
+    reply = await client.get("/openapi.json", headers={"Authorization": ""})
+    assert reply.status == 200 and reply.content_type == "application/json"
+    document = await reply.json()
+    assert document["openapi"] == "3.1.0" and "/v1/formulations" in document["paths"]
+    page = await client.get("/docs", headers={"Authorization": ""})
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "/openapi.json" in await page.text() and "https://" not in await page.text()
