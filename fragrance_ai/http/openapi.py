@@ -15,13 +15,13 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from fragrance_ai.http.auth import UNAUTHORIZED_DETAIL, is_public, required_scope
 from fragrance_ai.http.problems import PROBLEM_JSON
 from fragrance_ai.http.route import Answer, Route
-from fragrance_ai.http.sse import MAX_EVENT_NUMBER
+from fragrance_ai.http.sse import EVENT_NUMBER_PATTERN
 from schemas.http import Problem
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/{model}"
 KEYED: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
-EVENT_NUMBER = {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MAX_EVENT_NUMBER))}}}$"}
+EVENT_NUMBER = {"type": "string", "pattern": EVENT_NUMBER_PATTERN}
 
 DESCRIPTION = f"""\
 Brief text in, perfume formula out, through queued jobs.
@@ -92,8 +92,18 @@ def answer_object(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
     if answer.model is None:
         schema: dict[str, Any] = {"type": "string"}
     elif answer.media_type == "text/event-stream":
-        # Each event's `data` is one JSON object of the model; the stream itself is text.
-        schema = {"type": "string", "contentSchema": refs[(answer.model, "serialization")]}
+        # The schema of one event (its `id`, `event` and `data` fields), as OpenAPI 3.2's
+        # `itemSchema` has it; `data` is a JSON text of the model.
+        data = {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": refs[(answer.model, "serialization")],
+        }
+        schema = {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": data},
+            "required": ["id", "event", "data"],
+        }
     else:
         schema = refs[(answer.model, "serialization")]
     described: dict[str, Any] = {
