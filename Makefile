@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ONNX_VENV ?= .venv-onnx
 
 .PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
-.PHONY: deploy-lint constraints
+.PHONY: deploy-lint constraints api-documents
 .PHONY: onnx-venv test-onnx model-qwen
 
 $(VENV)/.installed: pyproject.toml
@@ -90,6 +90,11 @@ metrics-check: install
 	cp infra/prometheus/*.yml $(VENV)/prometheus/
 	echo stand-in > $(VENV)/prometheus/secrets/api-key
 	promtool check config $(VENV)/prometheus/prometheus.yml
+
+# docs/openapi.json and docs/asyncapi.json, rewritten from the code; commit them with it
+# (tests/unit/test_api_documents.py fails while they differ).
+api-documents: install
+	$(PY) scripts/api_documents.py
 
 # Every metric the dashboard and the alert rules query is registered by the code.
 dashboard: install

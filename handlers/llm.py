@@ -10,14 +10,14 @@ from brokers.factory import subscriber_options
 from brokers.topics import EVENTS_TOPIC, command_topic
 from fragrance_ai.workers.interpreting import STAGE, InterpretingStage
 from handlers.publishing import failure_policy, run_stage, worker_instance_id
-from schemas.messages import InterpretBrief
+from schemas.messages import EventMessage, InterpretBrief
 
 ROLE = "llm"
 
 
 def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
     router = KafkaRouter(middlewares=failure_policy(settings, broker, STAGE))
-    to_events = router.publisher(EVENTS_TOPIC)
+    to_events = router.publisher(EVENTS_TOPIC, title=f"{EVENTS_TOPIC}:{ROLE}", schema=EventMessage)
     worker = worker_instance_id(settings)
 
     @router.subscriber(

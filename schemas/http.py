@@ -1,11 +1,15 @@
 """HTTP request and response bodies of the public API."""
 
+from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.brief import MAX_BRIEF_CHARS
+from schemas.jobs import JobView
 from schemas.messages import FormulationOptions
+from schemas.training import TrainingProgress
 
 
 class FormulationRequest(BaseModel):
@@ -56,3 +60,42 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class StreamedEvent(BaseModel):
+    """The `data` of one Server-Sent Event: the event's number, type and time, then its
+    payload's fields (those of the Kafka event of that type, less what the key may not see)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    seq: int = Field(ge=1, description="The event's number in its job; also its SSE `id`")
+    type: str = Field(description="What happened; also its SSE `event`", examples=["job_failed"])
+    at: datetime = Field(description="When the event was stored")
+
+
+class TrainingRunView(BaseModel):
+    """Answer of `GET /v1/training-runs/{id}`."""
+
+    job: JobView
+    progress: TrainingProgress | None = Field(
+        description="The latest iteration's figures; None before the first iteration"
+    )
+
+
+class PromotedPolicy(BaseModel):
+    """Answer of `POST /v1/training-runs/{id}/promote`."""
+
+    job_id: UUID
+    run: str = Field(description="The run whose policy `optimizer=policy` now serves")
+    served: bool = True
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    dependencies: dict[str, str] = Field(
+        description="Each dependency's state: `ok`, or why it is not", examples=[{"broker": "ok"}]
+    )

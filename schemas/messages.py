@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.brief import Brief
 from schemas.formula import Formula
 from schemas.interpretation import Interpretation
+from schemas.numbers import JsonInt
 from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
 
 
@@ -28,7 +29,10 @@ class FormulationOptions(BaseModel):
     optimizer: Optimizer = Field(
         default=Optimizer.REFERENCE, description="Optimiser used by the RL worker"
     )
-    seed: int = Field(default=0, ge=0, description="Seed for stochastic optimisers")
+    # JSON `false` is not the seed 0; bounded: a seed fits every RNG and int64.
+    seed: JsonInt = Field(
+        default=0, ge=0, le=2**32 - 1, description="Seed for stochastic optimisers"
+    )
 
 
 def _now() -> datetime:

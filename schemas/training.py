@@ -4,9 +4,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.numbers import JsonInt
+
 
 class TrainingOptions(BaseModel):
-    """Body of `POST /v1/training-runs` (every field has a default)."""
+    """Body of `POST /v1/training-runs` (every field has a default). JSON `true` or `"8"`
+    is not a number."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -16,18 +19,27 @@ class TrainingOptions(BaseModel):
         description="Run name, the folder of its checkpoints and TensorBoard logs: set from"
         " the job id when the run is accepted; a request may not choose it",
         examples=["run-0c3f9e8a1b2d4c5e8f7a6b5c4d3e2f1a"],
+        json_schema_extra={"readOnly": True},
     )
-    total_timesteps: int = Field(
-        default=262_144, ge=4_096, le=1_000_000_000, description="Environment steps of the run"
+    total_timesteps: JsonInt = Field(
+        default=262_144,
+        ge=4_096,
+        le=1_000_000_000,
+        description="Environment steps of the run",
     )
-    num_envs: int = Field(default=256, ge=8, le=8_192, description="Environments stepped together")
-    n_ingredients: int = Field(
-        default=12, ge=4, le=24, description="Candidate materials per brief: the action size"
+    num_envs: JsonInt = Field(
+        default=256, ge=8, le=8_192, description="Environments stepped together"
     )
-    checkpoint_every: int = Field(
+    n_ingredients: JsonInt = Field(
+        default=12,
+        ge=4,
+        le=24,
+        description="Candidate materials per brief: the action size",
+    )
+    checkpoint_every: JsonInt = Field(
         default=5, ge=1, le=10_000, description="Iterations between checkpoints"
     )
-    seed: int = Field(default=1, ge=0, description="Seed of every random draw")
+    seed: JsonInt = Field(default=1, ge=0, le=2**32 - 1, description="Seed of every random draw")
 
 
 class TrainingProgress(BaseModel):

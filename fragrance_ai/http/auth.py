@@ -42,6 +42,16 @@ def public(view: View) -> View:
     return view
 
 
+def is_public(view: Handler) -> bool:
+    return getattr(view, _SCOPE, None) == _PUBLIC
+
+
+def required_scope(view: Handler) -> Scope | None:
+    """The scope a view requires beyond a valid key; None for any key, or for no key."""
+    scope = getattr(view, _SCOPE, None)
+    return scope if isinstance(scope, Scope) else None
+
+
 def principal(request: web.Request) -> ApiKey:
     """The key the request was authenticated with."""
     return request[PRINCIPAL]
@@ -94,13 +104,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     match_info = request.match_info
     if match_info.http_exception is not None:
         return await handler(request)  # 404 and 405 say nothing of any job
-    scope = getattr(match_info.handler, _SCOPE, None)
-    if scope == _PUBLIC:
+    if is_public(match_info.handler):
         return await handler(request)
     key = await request.app[KEY_CHECKER].check(presented_key(request))
     if key is None:
         return unauthorized()
-    if isinstance(scope, Scope) and not key.allows(scope):
+    scope = required_scope(match_info.handler)
+    if scope is not None and not key.allows(scope):
         return problem(403, "Forbidden", f"this key lacks the scope {scope.value!r}")
     request[PRINCIPAL] = key
     return await handler(request)

@@ -5,7 +5,6 @@ import contextlib
 import re
 from uuid import UUID
 
-import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
@@ -15,21 +14,29 @@ from fragrance_ai.http.keys import EVENT_FEED, STREAMS
 from fragrance_ai.http.quotas import event_stream_slot
 from fragrance_ai.http.views import owned_job, parse_job_id
 from fragrance_ai.store import ApiKey
+from schemas.http import StreamedEvent
 
-# An event number: ASCII digits (str.isdigit() also takes '²'), within PostgreSQL's integer.
-_EVENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
-MAX_EVENT_NUMBER = 2**31 - 1
+# An event number: ASCII digits (str.isdigit() also takes '²'); nine of them stay within
+# PostgreSQL's integer, and no job has a billion events.
+EVENT_NUMBER_PATTERN = "^[0-9]{1,9}$"
+_EVENT_NUMBER = re.compile(EVENT_NUMBER_PATTERN)
 
 
 def parse_last_event_id(request: web.Request) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-    if not _EVENT_NUMBER.fullmatch(raw) or int(raw) > MAX_EVENT_NUMBER:
-        shown = raw[:32].encode("ascii", "backslashreplace").decode()
-        raise web.HTTPBadRequest(
-            text=f"Last-Event-ID must be an event number from 0 to {MAX_EVENT_NUMBER},"
-            f" not {shown!r}" + ("..." if len(raw) > 32 else "")
-        )
-    return int(raw)
+    """The header, else the query parameter; each one sent must be an event number."""
+    sent = [
+        raw
+        for raw in (request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
+        if raw is not None
+    ]
+    for raw in sent:
+        if not _EVENT_NUMBER.fullmatch(raw):
+            shown = raw[:32].encode("ascii", "backslashreplace").decode()
+            raise web.HTTPBadRequest(
+                text="Last-Event-ID must be an event number of 1 to 9 digits,"
+                f" not {shown!r}" + ("..." if len(raw) > 32 else "")
+            )
+    return int(sent[0]) if sent else 0
 
 
 async def stream_job_events(request: web.Request) -> web.StreamResponse:
@@ -59,7 +66,7 @@ async def forward_events(
     with contextlib.suppress(ConnectionResetError):
         async for event in request.app[EVENT_FEED].follow(job_id, after):
             payload = event_for(key, event.type, event.payload)
-            data = orjson.dumps(
+            data = StreamedEvent.model_validate(
                 {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}
-            ).decode()
-            await response.send(data, id=str(event.seq), event=event.type)
+            )
+            await response.send(data.model_dump_json(), id=str(event.seq), event=event.type)

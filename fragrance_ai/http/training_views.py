@@ -4,7 +4,6 @@
 from uuid import uuid4
 
 from aiohttp import web
-from pydantic import BaseModel, Field
 
 from fragrance_ai.http.auth import requires
 from fragrance_ai.http.keys import STORE
@@ -13,16 +12,9 @@ from fragrance_ai.http.quotas import check_training_size
 from fragrance_ai.http.views import accepted, owned_job, parse_job_id, submission
 from fragrance_ai.jobs import submit_training
 from fragrance_ai.store import Scope
-from schemas.http import FieldProblem
+from schemas.http import FieldProblem, PromotedPolicy, TrainingRunView
 from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.training import TrainingOptions, TrainingProgress
-
-
-class TrainingRunView(BaseModel):
-    job: JobView
-    progress: TrainingProgress | None = Field(
-        description="The latest iteration's figures; None before the first iteration"
-    )
 
 
 @requires(Scope.TRAIN)
@@ -64,7 +56,8 @@ async def promote_training_run(request: web.Request) -> web.Response:
         )
     run = str(job.options["run"])
     await request.app[STORE].promote_policy(job.id, run)
-    return web.json_response({"job_id": str(job.id), "run": run, "served": True})
+    promoted = PromotedPolicy(job_id=job.id, run=run)
+    return web.Response(body=promoted.model_dump_json(), content_type="application/json")
 
 
 async def get_training_run(request: web.Request) -> web.Response:

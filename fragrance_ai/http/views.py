@@ -16,7 +16,7 @@ from fragrance_ai.http.keys import CORRELATION_ID, READINESS, SETTINGS, STORE
 from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import Submission, submit_formulation
 from fragrance_ai.store import JobNotFoundError, Scope
-from schemas.http import FormulationRequest, JobAccepted
+from schemas.http import FormulationRequest, Health, JobAccepted, Readiness
 from schemas.jobs import JobView
 
 
@@ -84,16 +84,18 @@ async def get_job(request: web.Request) -> web.Response:
 
 @public
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.Response(body=Health().model_dump_json(), content_type="application/json")
 
 
 @public
 async def ready(request: web.Request) -> web.Response:
     report = await request.app[READINESS].report()
     healthy = all(state == "ok" for state in report.values())
-    return web.json_response(
-        {"status": "ready" if healthy else "not ready", "dependencies": report},
+    answer = Readiness(status="ready" if healthy else "not ready", dependencies=report)
+    return web.Response(
+        body=answer.model_dump_json(),
         status=200 if healthy else 503,
+        content_type="application/json",
     )
 
 

@@ -19,6 +19,13 @@ HTTP_REQUEST_DURATION = Histogram(
 # Requests that match no route are counted under one label, so scanners probing
 # random paths cannot grow the number of series without bound.
 UNMATCHED_ROUTE = "unmatched"
+# The same for methods: any method outside HTTP's standard ones is counted as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+
+
+def method_label(request: web.Request) -> str:
+    return request.method if request.method in KNOWN_METHODS else OTHER_METHOD
 
 
 def route_template(request: web.Request) -> str:
@@ -41,6 +48,6 @@ async def http_metrics_middleware(request: web.Request, handler: Handler) -> web
         status = exc.status
         raise
     finally:
-        labels = (request.method, route_template(request), str(status))
+        labels = (method_label(request), route_template(request), str(status))
         HTTP_REQUESTS.labels(*labels).inc()
         HTTP_REQUEST_DURATION.labels(*labels).observe(time.perf_counter() - started)

@@ -345,3 +345,28 @@ async def test_health_and_ready_need_no_key(client: TestClient[Any, Any]) -> Non
     for path in ("/health", "/ready"):
         reply = await client.get(path, headers={"Authorization": "Bearer nonsense"})
         assert reply.status in (200, 503)
+
+
+async def test_the_openapi_document_and_its_page_need_no_key(
+    client: TestClient[Any, Any],
+) -> None:
+    reply = await client.get("/openapi.json", headers={"Authorization": ""})
+    assert reply.status == 200 and reply.content_type == "application/json"
+    document = await reply.json()
+    assert document["openapi"] == "3.1.0" and "/v1/formulations" in document["paths"]
+    page = await client.get("/docs", headers={"Authorization": ""})
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "/openapi.json" in await page.text() and "https://" not in await page.text()
+
+
+async def test_numbers_are_json_integers_not_booleans_or_text(
+    client: TestClient[Any, Any],
+) -> None:
+    for seed in (False, "3", 2**70, 1.5):
+        body = {"brief": "a rose soap", "options": {"seed": seed}}
+        reply = await client.post("/v1/formulations", json=body)
+        assert (await problem_of(reply, 422))["errors"][0]["field"] == "options.seed"
+    reply = await client.post(
+        "/v1/formulations", json={"brief": "a rose", "options": {"seed": 3.0}}
+    )
+    assert reply.status == 202

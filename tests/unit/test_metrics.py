@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from aiohttp import web
@@ -12,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from fragrance_ai.cli.lag import render
 from fragrance_ai.config_loader import SettingsError, load_settings
 from fragrance_ai.metrics import metrics_view, registered_names
-from fragrance_ai.metrics.http import HTTP_REQUESTS, http_metrics_middleware
+from fragrance_ai.metrics.http import HTTP_REQUESTS, KNOWN_METHODS, http_metrics_middleware
 from fragrance_ai.metrics.lag import PartitionLag, totals
 from fragrance_ai.metrics.refresh import PeriodicRefresh
 from fragrance_ai.metrics.settings import metrics_settings
@@ -65,6 +66,17 @@ async def test_raised_http_errors_and_unknown_paths_keep_their_status(
         assert (await client.get("/no/such/page")).status == 404
     assert requests_seen("/refuse", "403") == refused + 1
     assert requests_seen("unmatched", "404") == unmatched + 1
+
+
+async def test_an_arbitrary_method_is_counted_as_other_not_as_a_new_series(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    async with client:
+        for method in ("PROPFIND", "MKCOL", "PURGE"):
+            assert (await client.request(method, "/refuse")).status == 405
+        scrape = await (await client.get("/metrics")).text()
+    methods = set(re.findall(r'^http_requests_total\{method="([^"]*)"', scrape, re.MULTILINE))
+    assert "other" in methods and methods <= KNOWN_METHODS | {"other"}
 
 
 def test_registered_names_include_sample_suffixes_of_unobserved_metrics() -> None:
