@@ -29,7 +29,9 @@ Brief text in, perfume formula out, through queued jobs.
 Every route but `/health`, `/ready`, `/openapi.json` and `/docs` needs an API key
 (`fragrance-ai keys create`): {UNAUTHORIZED_DETAIL}. Errors are
 `application/problem+json` (RFC 9457). A method a path does not take is answered 405
-with `Allow` naming those it does."""
+with `Allow` naming those it does. Where rate limits are on, every answer to a keyed
+request carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers);
+past the limit, or with its tenant at a cap, it is 429 with `Retry-After`."""
 
 PROBLEMS: dict[int, str] = {
     400: "The body is not JSON, or a header or query parameter is malformed",
@@ -41,10 +43,13 @@ PROBLEMS: dict[int, str] = {
     413: "The body is larger than `api.max_body_bytes`",
     415: "The body is not `application/json`",
     422: "A field is invalid (each is named), or the Idempotency-Key was used with another request",
+    429: "The key's rate limit is spent, or its tenant is at a cap (jobs in flight, open "
+    "event streams): retry after `Retry-After` seconds",
 }
 PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
     405: {"Allow": {"schema": {"type": "string"}, "required": True}},
+    429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
 }
 PARAMETERS: dict[str, dict[str, Any]] = {
     "JobId": {
@@ -122,7 +127,7 @@ def error_statuses(route: Route) -> list[int]:
     """The problem answers a route can give, from the facts the middlewares act on."""
     statuses = set()
     if not is_public(route.view):
-        statuses.add(401)
+        statuses |= {401, 429}
     if required_scope(route.view) is not None:
         statuses.add(403)
     if "{job_id}" in route.path:
