@@ -36,7 +36,8 @@ past the limit, or with its tenant at a cap, it is 429 with `Retry-After`."""
 PROBLEMS: dict[int, str] = {
     400: "The body is not JSON, or a header or query parameter is malformed",
     401: "No key, or a malformed, unknown or revoked one: the same answer for each",
-    403: "The key lacks the scope this route requires",
+    403: "The key lacks the scope this route requires, or a training run is larger than "
+    "the tenant's caps (each field named)",
     404: "No such job, or a job of another tenant",
     405: "The path does not take this method",
     409: "The job is not in a state that allows this",

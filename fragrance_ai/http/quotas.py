@@ -10,7 +10,8 @@ after authentication so that one tenant's keys cannot spend another's. Every ans
 a counted request carries the fields of draft-ietf-httpapi-ratelimit-headers-10:
 `RateLimit-Policy: "per-key";q=120;w=60` and `RateLimit: "per-key";r=<left>;t=<seconds>`;
 past the limit the answer is 429 with `Retry-After`. A tenant at its cap of jobs or
-streams gets 429 too, with `api.quotas.retry_after_s` as the hint.
+streams gets 429 too, with `api.quotas.retry_after_s` as the hint; a training run larger
+than the tenant's caps gets 403.
 """
 
 import asyncio
@@ -80,7 +81,8 @@ async def add_rate_limit_fields(request: web.Request, response: web.StreamRespon
 
 
 def check_training_size(request: web.Request, options: TrainingOptions) -> None:
-    """422 naming each field of a training run past its tenant cap."""
+    """403 naming each field of a training run past its tenant cap: the request is valid,
+    and refused by this deployment's quota, not by the document."""
     quotas = request.app[SETTINGS].api.quotas
     caps = {"total_timesteps": quotas.training_timesteps, "num_envs": quotas.training_envs}
     errors = [
@@ -90,7 +92,7 @@ def check_training_size(request: web.Request, options: TrainingOptions) -> None:
     ]
     if errors:
         raise ProblemError(
-            problem(422, "Training run too large", "a field is past its cap", errors)
+            problem(403, "Training run too large", "a field is past its cap", errors)
         )
 
 

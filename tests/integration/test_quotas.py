@@ -110,5 +110,5 @@ async def test_a_tenants_caps_on_jobs_streams_and_training_size_hold_across_repl
     status, problem, _ = await post(
         http, f"{first}/v1/training-runs", key, {"num_envs": 128, "total_timesteps": 4096}
     )
-    assert status == 422
+    assert status == 403
     assert problem["errors"] == [{"field": "num_envs", "message": "at most 64 on this deployment"}]

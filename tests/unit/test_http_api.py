@@ -173,7 +173,7 @@ async def test_a_training_run_past_the_tenants_size_caps_names_each_field(
     client: TestClient[Any, Any],
 ) -> None:
     body = {"total_timesteps": 1_000_000_000, "num_envs": 8_192}
-    problem = await problem_of(await client.post("/v1/training-runs", json=body), 422)
+    problem = await problem_of(await client.post("/v1/training-runs", json=body), 403)
     assert [error["field"] for error in problem["errors"]] == ["total_timesteps", "num_envs"]
 
 
