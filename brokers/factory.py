@@ -8,6 +8,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from brokers.middlewares import JobContextMiddleware, correlation_id_from_context
+from brokers.security import broker_security
 
 # A plain stdlib logger: configure_logging renders it like every other line, where
 # FastStream's default logger would install its own handler and format.
@@ -42,6 +43,7 @@ def make_broker(settings: Any, bootstrap_servers: str | None = None) -> KafkaBro
         logger=FASTSTREAM_LOGGER,
         # On stop, a handler in flight finishes (and publishes) before the consumer leaves.
         graceful_timeout=float(kafka.consumer.graceful_timeout_s),
+        security=broker_security(kafka),
     )
 
 

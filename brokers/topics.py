@@ -6,7 +6,7 @@ group; events and commands are keyed by ``job_id``, which keeps one job in order
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -76,13 +76,18 @@ def topic_catalogue(settings: Any) -> list[TopicSpec]:
     ]
 
 
-async def create_topics(bootstrap_servers: str, spec: Iterable[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created.
+async def create_topics(
+    bootstrap_servers: str, spec: Iterable[TopicSpec], security: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created. ``security``:
+    the clients' options of brokers.security.client_options.
 
     Safe to run from every process at start-up: a topic that exists already, or that
     another process creates at the same moment, is left as it is.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="fragrance-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="fragrance-admin", **(security or {})
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -24,6 +24,9 @@ from dynaconf.utils.parse_conf import parse_conf_data
 
 from settings import SETTINGS_DIR
 
+KAFKA_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KAFKA_SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
 ENV_PREFIX = "FRAGRANCE"
 ENV_SWITCHER = "APP_ENV"
 DEFAULT_ENV = "development"
@@ -94,6 +97,14 @@ VALIDATORS: list[Validator] = [
                     "sweeper.stalled_after_s")
     ],
     Validator("kafka.producer.acks", must_exist=True, is_in=["all", 0, 1, -1]),
+    Validator("kafka.security.protocol", must_exist=True, is_in=KAFKA_PROTOCOLS),
+    Validator("kafka.security.mechanism", must_exist=True, is_in=KAFKA_SASL_MECHANISMS),
+    Validator(
+        "kafka.security.username", "kafka.security.password",
+        len_min=1,
+        when=Validator("kafka.security.protocol", is_in=["SASL_PLAINTEXT", "SASL_SSL"]),
+        messages={"operations": "{name} must be set for a SASL protocol"},
+    ),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),
     *_bools("compute.use_gpu", "compute.enable_quantization", "database.migrate_on_start"),
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),

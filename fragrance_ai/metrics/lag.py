@@ -7,7 +7,7 @@ has never committed counts from its first offset, which is where a new member wi
 `auto_offset_reset="earliest"` would start.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -35,11 +35,17 @@ class LagReader:
     """`async with LagReader(servers) as reader: await reader.read()`; one admin client
     and one consumer, kept open across reads."""
 
-    def __init__(self, bootstrap_servers: str, request_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        request_timeout_ms: int = 10_000,
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
         self._options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "request_timeout_ms": request_timeout_ms,
             "client_id": "fragrance-lag",
+            **(security or {}),
         }
         self._admin: AIOKafkaAdminClient | None = None
         self._offsets: AIOKafkaConsumer | None = None

@@ -1,5 +1,8 @@
 """`queue_size{group,topic}`: a worker role's consumer lag, refreshed in the background."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from prometheus_client import Gauge
 
 from fragrance_ai.metrics.lag import LagReader, totals
@@ -16,9 +19,13 @@ class QueueSizeMonitor:
     """Keeps `queue_size` current for `(group, topic)` pairs; `async with` starts it."""
 
     def __init__(
-        self, bootstrap_servers: str, watched: list[tuple[str, str]], interval_s: float
+        self,
+        bootstrap_servers: str,
+        watched: list[tuple[str, str]],
+        interval_s: float,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
-        self._reader = LagReader(bootstrap_servers)
+        self._reader = LagReader(bootstrap_servers, security=security)
         self._watched = watched
         self._refresher = PeriodicRefresh("queue_size", self.refresh, interval_s)
 

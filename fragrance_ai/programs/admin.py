@@ -2,6 +2,7 @@
 
 from dynaconf import Dynaconf
 
+from brokers.security import client_options
 from brokers.topics import create_topics, topic_catalogue
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import migrate, open_pool
@@ -21,5 +22,9 @@ async def migrate_database(settings: Dynaconf) -> None:
 async def create_all_topics(settings: Dynaconf) -> None:
     if not settings.kafka.bootstrap_servers:
         raise StartupError("kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) is not set")
-    created = await create_topics(settings.kafka.bootstrap_servers, topic_catalogue(settings))
+    created = await create_topics(
+        settings.kafka.bootstrap_servers,
+        topic_catalogue(settings),
+        client_options(settings.kafka),
+    )
     print(f"created: {', '.join(created)}" if created else "every topic exists already")

@@ -11,6 +11,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from brokers.factory import make_broker, subscriber_options
+from brokers.security import client_options
 from brokers.topics import command_topic, create_topics, topic_catalogue
 from fragrance_ai.http.readiness import Readiness
 from fragrance_ai.http.resources import broker_check, database_check
@@ -66,9 +67,10 @@ async def run_worker(settings: Dynaconf, roles: tuple[str, ...], stop: asyncio.E
     readiness.add("broker", broker_check(broker, servers))
     # Listening first: a port in use fails before the worker joins its group.
     async with MetricsServer(readiness, metrics.host, metrics.port_for(roles[0])) as server:
-        await create_topics(servers, topic_catalogue(settings))
+        security = client_options(settings.kafka)
+        await create_topics(servers, topic_catalogue(settings), security)
         async with (
-            QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s),
+            QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s, security),
             worker_resources(settings, broker, roles) as resources,
         ):
             runner = resources.runner
