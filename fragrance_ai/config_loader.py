@@ -92,7 +92,8 @@ VALIDATORS: list[Validator] = [
     Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)
-        for key in ("training.lease_ttl_s", "training.sweep_s", "training.drain_s",
+        for key in ("database.acquire_timeout_s",
+                    "training.lease_ttl_s", "training.sweep_s", "training.drain_s",
                     "shutdown.step_s", "shutdown.grace_s", "sweeper.every_s",
                     "sweeper.stalled_after_s")
     ],

@@ -60,6 +60,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         settings.database.url,
         min_size=settings.database.pool_min,
         max_size=settings.database.pool_max,
+        acquire_timeout_s=float(settings.database.acquire_timeout_s),
     )
     if settings.database.migrate_on_start:
         await migrate(pool)

@@ -48,7 +48,11 @@ async def open_store(
                 "database.url (DATABASE_URL) not set: training workers keep their leases in it"
             )
         return None
-    pool = await open_pool(settings.database.url, max_size=4)
+    pool = await open_pool(
+        settings.database.url,
+        max_size=4,
+        acquire_timeout_s=float(settings.database.acquire_timeout_s),
+    )
     stack.push_async_callback(pool.close)
     return JobStore(pool)
 

@@ -22,22 +22,49 @@ async def register_json_codecs(conn: asyncpg.Connection) -> None:
         )
 
 
+class BoundedPool(asyncpg.Pool):
+    """A pool whose every acquire, its own query methods' included, gives up after
+    ``acquire_timeout_s`` with TimeoutError: a pool drained by stuck work then fails the
+    requests that wait on it, clearly, instead of holding them without end."""
+
+    def __init__(self, *args: Any, acquire_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout_s = acquire_timeout_s
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout_s if timeout is None else timeout)
+
+
 async def open_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10, command_timeout_s: float = 30.0
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    command_timeout_s: float = 30.0,
+    acquire_timeout_s: float = 10.0,
 ) -> asyncpg.Pool:
     """A pool on ``url``; one listener connection comes on top of ``max_size`` if used.
 
     Ten connections serve an API process and its outbox relay; workers need fewer.
     """
+    # asyncpg.create_pool's own defaults, for the pool class it cannot be given.
+    pool = BoundedPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        setup=None,
+        init=register_json_codecs,
+        reset=None,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        command_timeout=command_timeout_s,
+        acquire_timeout_s=acquire_timeout_s,
+    )
     try:
-        pool = await asyncpg.create_pool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            command_timeout=command_timeout_s,
-            init=register_json_codecs,
-        )
+        await pool
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailableError(f"cannot connect to the database: {exc}") from exc
-    assert pool is not None
     return pool

@@ -19,6 +19,7 @@ from fragrance_ai.store import (
     JobStore,
     OutboxMessage,
     migrate,
+    open_pool,
 )
 from schemas.jobs import JobKind, JobStatus
 
@@ -377,3 +378,13 @@ get_server(sys.argv[1])
 print("up", flush=True)
 time.sleep(60)
 """
+
+
+async def test_a_query_waiting_on_a_drained_pool_times_out_clearly(postgres_db_url):
+    pool = await open_pool(postgres_db_url, min_size=1, max_size=1, acquire_timeout_s=0.2)
+    try:
+        async with pool.acquire():
+            with pytest.raises(TimeoutError):
+                await JobStore(pool).get_job(uuid.uuid4())
+    finally:
+        await pool.close()
