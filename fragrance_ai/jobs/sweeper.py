@@ -122,7 +122,10 @@ class Sweeper:
         return SweepReport(redriven, failed)
 
     async def purge(self) -> None:
-        purged = {"llm_cache": await self.store.cache_purge_expired()}
+        purged = {
+            "llm_cache": await self.store.cache_purge_expired(),
+            "idempotency_keys": await self.store.purge_idempotency_keys(),
+        }
         if self.policy.outbox_retention_s > 0:
             purged["outbox"] = await self.store.purge_outbox(self.policy.outbox_retention_s)
         if self.policy.events_retention_s > 0:

@@ -28,7 +28,7 @@ OUTBOX_FAILED = Gauge(
 ROWS_PURGED = Counter(
     "rows_purged_total", "Rows deleted by the sweeper's retention, by table", ["table"]
 )
-for _table in ("outbox", "job_events", "llm_cache"):
+for _table in ("outbox", "job_events", "llm_cache", "idempotency_keys"):
     ROWS_PURGED.labels(_table)
 
 

@@ -84,9 +84,19 @@ async def test_retention_purges_old_outbox_rows_events_and_expired_cache(store: 
     )
     await store.cache_put("gone", {"v": 1}, ttl_s=0)
     await store.cache_put("kept", {"v": 2}, ttl_s=3600)
+    for key, age in (("day-old", "25 hours"), ("fresh", "1 hour")):
+        await store.pool.execute(
+            "INSERT INTO idempotency_keys (tenant, key, fingerprint, status, body, created_at)"
+            " VALUES ('acme', $1, 'f', 202, '', now() - $2::interval)",
+            key,
+            age,
+        )
     policy = SweepPolicy(outbox_retention_s=86400, events_retention_s=30 * 86400)
 
     await Sweeper(store, "api-1", policy).purge()
+
+    kept_keys = await store.pool.fetch("SELECT key FROM idempotency_keys")
+    assert [row["key"] for row in kept_keys] == ["fresh"]
 
     assert [r["id"] for r in await store.pool.fetch("SELECT id FROM outbox")] == [recent.id]
     assert await store.events_since(job_id) == []
