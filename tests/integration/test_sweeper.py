@@ -84,12 +84,12 @@ async def test_retention_purges_old_outbox_rows_events_and_expired_cache(store: 
     )
     await store.cache_put("gone", {"v": 1}, ttl_s=0)
     await store.cache_put("kept", {"v": 2}, ttl_s=3600)
-    for key, age in (("day-old", "25 hours"), ("fresh", "1 hour")):
+    for key, hours in (("day-old", 25), ("fresh", 1)):
         await store.pool.execute(
             "INSERT INTO idempotency_keys (tenant, key, fingerprint, status, body, created_at)"
-            " VALUES ('acme', $1, 'f', 202, '', now() - $2::interval)",
+            " VALUES ('acme', $1, 'f', 202, '', now() - make_interval(hours => $2))",
             key,
-            age,
+            hours,
         )
     policy = SweepPolicy(outbox_retention_s=86400, events_retention_s=30 * 86400)
 
