@@ -19,7 +19,7 @@ STARTUP_FAILED = 1
 def configured(settings: Dynaconf | None = None) -> Dynaconf:
     settings = settings or load_settings()
     log_format = cast(Literal["console", "json"], str(settings.log.format))
-    configure_logging(str(settings.log.level), log_format)
+    configure_logging(str(settings.log.level), log_format, str(settings.log.library_level))
     return settings
 
 
