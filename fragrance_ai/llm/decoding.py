@@ -17,7 +17,6 @@ from fragrance_ai.llm.prefix import left_padded, starts_every_row
 from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
 from fragrance_ai.llm.stopping import RowEnds
 
-
 # The architectures whose decoder layers call their attention as the shared-prefix
 # attention expects (rotary positions applied before it, grouped key/value heads, one
 # cache slot per layer), checked token for token against `generate` on tiny random models
