@@ -19,6 +19,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
             web.post("/v1/formulations", views.create_formulation),
+            web.get("/v1/jobs", views.list_jobs),
             web.get("/v1/jobs/{job_id}", views.get_job),
             web.get("/v1/jobs/{job_id}/events", sse.stream_job_events),
             web.post("/v1/jobs/{job_id}/cancel", views.cancel_job),
