@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from fragrance_ai.http import sse, training_views, views
+from fragrance_ai.http import sse, studio, training_views, views
 from fragrance_ai.http.auth import requires
 from fragrance_ai.metrics import metrics_view
 from fragrance_ai.store import Scope
@@ -26,6 +26,9 @@ def add_routes(app: web.Application) -> None:
             web.post("/v1/training-runs", training_views.create_training_run),
             web.get("/v1/training-runs/{job_id}", training_views.get_training_run),
             web.post("/v1/training-runs/{job_id}/promote", training_views.promote_training_run),
+            web.get("/v1/key", views.key_info),
+            web.get("/", studio.studio_page),
+            web.get("/studio/{name}", studio.studio_asset),
             web.get("/health", views.health),
             web.get("/ready", views.ready),
             web.get("/metrics", api_metrics),

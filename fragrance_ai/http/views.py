@@ -109,6 +109,13 @@ async def get_job(request: web.Request) -> web.Response:
     return web.Response(body=job.model_dump_json(), content_type="application/json")
 
 
+async def key_info(request: web.Request) -> web.Response:
+    """The tenant and scopes of the key sent, so a client can offer what it allows."""
+    key = principal(request)
+    scopes = sorted(scope.value for scope in key.scopes)
+    return web.json_response({"id": key.id, "tenant": key.tenant, "scopes": scopes})
+
+
 @public
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
