@@ -12,6 +12,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import aiohttp
@@ -128,16 +129,24 @@ class ApiClient:
         )
         return UUID(accepted["job_id"])
 
-    async def events(self, job_id: UUID) -> AsyncIterator[ServerEvent]:
+    def events(self, job_id: UUID) -> AsyncIterator[ServerEvent]:
         """The job's events, stored ones first, until the server ends the stream (after
         the job's last event)."""
-        url = f"{self.base_url}/v1/jobs/{job_id}/events"
+        return self._stream(f"/v1/jobs/{job_id}/events", "job")
+
+    def logs(self, job_id: UUID | None, service: str | None) -> AsyncIterator[ServerEvent]:
+        """Every service's log records from now on (admin keys), narrowed to one job or
+        service; a `following` event first, once nothing after it can be missed."""
+        query = urlencode({k: str(v) for k, v in (("job_id", job_id), ("service", service)) if v})
+        return self._stream(f"/v1/logs?{query}", "following the logs")
+
+    async def _stream(self, path: str, what: str) -> AsyncIterator[ServerEvent]:
         try:
             async with self._session.get(
-                url, headers=self._headers, timeout=STREAM_TIMEOUT
+                f"{self.base_url}{path}", headers=self._headers, timeout=STREAM_TIMEOUT
             ) as reply:
                 if reply.status >= 400:
-                    raise refusal(reply.status, orjson.loads(await reply.read() or b"{}"), "job")
+                    raise refusal(reply.status, orjson.loads(await reply.read() or b"{}"), what)
                 async for event in parse_event_stream(reply.content):
                     yield event
         except aiohttp.ClientConnectionError as exc:

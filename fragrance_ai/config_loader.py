@@ -78,6 +78,7 @@ VALIDATORS: list[Validator] = [
     *_ints("kafka.consumer.heartbeat_interval_ms", "kafka.consumer.fetch_max_wait_ms", gte=1),
     *_ints("kafka.partitions.command", "kafka.partitions.events", gte=1),
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
+    *_ints("kafka.partitions.logs", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
     *[
@@ -93,6 +94,7 @@ VALIDATORS: list[Validator] = [
     Validator("kafka.producer.acks", must_exist=True, is_in=["all", 0, 1, -1]),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),
     *_bools("compute.use_gpu", "compute.enable_quantization", "database.migrate_on_start"),
+    *_bools("log.ship"),
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),
     Validator("log.format", must_exist=True, is_in=["console", "json"]),
     Validator(

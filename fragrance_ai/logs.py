@@ -101,6 +101,14 @@ def _renderer(fmt: LogFormat) -> list[Processor]:
     raise ValueError(f"log format must be 'console' or 'json', not {fmt!r}")
 
 
+def record_formatter(fmt: LogFormat) -> logging.Formatter:
+    """Renders standard-library and structlog records alike, as console text or JSON."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(fmt),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(fmt)],
+    )
+
+
 def configure_logging(
     level: str = "INFO", fmt: LogFormat = "console", library_level: str | None = None
 ) -> None:
@@ -108,10 +116,7 @@ def configure_logging(
     other packages' loggers below ``library_level`` (default: ``level``) are dropped."""
     numeric_level = _numeric_level(level)
     libraries_from = _numeric_level(library_level) if library_level else numeric_level
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_shared_processors(fmt),
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(fmt)],
-    )
+    formatter = record_formatter(fmt)
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)

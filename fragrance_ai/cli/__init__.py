@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate, interpret, keys, lag, programs, remote
+from fragrance_ai.cli import formulate, interpret, keys, lag, logs, programs, remote
 from fragrance_ai.client import ApiError
 from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.errors import LLMError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate, interpret, programs, keys, lag, remote)
+SUBCOMMANDS = (formulate, interpret, programs, keys, lag, remote, logs)
 
 USAGE_ERROR = 2
 REQUEST_FAILED = 1

@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from fragrance_ai.http import sse, studio, training_views, views
+from fragrance_ai.http import log_stream, sse, studio, training_views, views
 from fragrance_ai.http.auth import requires
 from fragrance_ai.metrics import metrics_view
 from fragrance_ai.store import Scope
@@ -27,6 +27,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/v1/training-runs/{job_id}", training_views.get_training_run),
             web.post("/v1/training-runs/{job_id}/promote", training_views.promote_training_run),
             web.get("/v1/key", views.key_info),
+            web.get("/v1/logs", log_stream.stream_logs),
             web.get("/", studio.studio_page),
             web.get("/studio/{name}", studio.studio_asset),
             web.get("/health", views.health),

@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack
 import structlog
 from dynaconf import Dynaconf
 
+from brokers.log_shipping import shipping_logs
 from brokers.topics import create_topics, topic_catalogue
 from fragrance_ai.config_loader import user_data_dir
 from fragrance_ai.embedded.broker import EmbeddedBroker
@@ -125,7 +126,7 @@ async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
         key = await prepare(settings, redrive=fresh_broker)
         if stop.is_set():
             return
-        programs = asyncio.create_task(serve(settings, stop, key))
+        programs = asyncio.create_task(shipping_logs(settings, "dev", serve(settings, stop, key)))
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({programs, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
