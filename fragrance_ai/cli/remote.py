@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
+import orjson
 from rich.console import Console
 
 from fragrance_ai.cli.tables import formula_table, job_header, jobs_table
@@ -72,7 +73,7 @@ async def submit(client: ApiClient, args: argparse.Namespace, console: Console) 
     job_id = await client.submit(args.brief, options)
     if not args.watch:
         if args.json:
-            print(f'{{"job_id": "{job_id}"}}')
+            print(orjson.dumps({"job_id": str(job_id)}).decode())
         else:
             console.print(f"job {job_id} queued; follow it with: fragrance-ai jobs show {job_id}")
         return 0
@@ -101,13 +102,19 @@ async def list_jobs(client: ApiClient, args: argparse.Namespace, console: Consol
 
 async def show(client: ApiClient, args: argparse.Namespace, console: Console) -> int:
     job = await client.job(args.job_id)
-    print_json(job) if args.json else show_job(job, console)
+    if args.json:
+        print_json(job)
+    else:
+        show_job(job, console)
     return 0
 
 
 async def cancel(client: ApiClient, args: argparse.Namespace, console: Console) -> int:
     job = await client.cancel(args.job_id)
-    print_json(job) if args.json else console.print(f"job {job.id} {job.status.value}")
+    if args.json:
+        print_json(job)
+    else:
+        console.print(f"job {job.id} {job.status.value}")
     return 0
 
 
