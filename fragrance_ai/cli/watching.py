@@ -48,7 +48,12 @@ async def follow_formulation(client: ApiClient, job_id: UUID, console: Console) 
 
 
 def _training_figures(progress: dict[str, Any]) -> str:
-    return f"reward {progress['mean_return']:.3f}  best objective {progress['best_objective']:.3f}"
+    entropy = progress.get("entropy")
+    return (
+        f"reward {progress['mean_return']:.3f}"
+        + (f"  entropy {entropy:.3f}" if entropy is not None else "")
+        + f"  best objective {progress['best_objective']:.3f}"
+    )
 
 
 async def follow_training(

@@ -106,7 +106,8 @@ async def test_a_brief_from_the_studio_to_its_formula_chart_and_csv(
     await page.fill("#timesteps", "4096")
     await page.click("#training-form button[type=submit]")
     await page.wait_for_selector("#training-state:has-text('completed')", timeout=WAIT_MS)
-    assert await page.locator("#curves polyline[data-series=mean_return]").count() == 1
+    for series in ("mean_return", "entropy", "best_objective"):
+        assert await page.locator(f"#curves polyline[data-series={series}]").count() == 1
     await page.locator("#training").screenshot(path=str(ARTEFACTS / "training.png"))
 
     await page.fill("#brief", "please write me a poem about the sea")

@@ -299,7 +299,9 @@ function drawCurves(points) {
   svg.replaceChildren();
   if (points.length < 1) return;
   const maxStep = Math.max(...points.map((p) => p.step)) || 1;
-  const series = [["mean_return", "#8d6a9f", "reward"], ["best_objective", "#e07a8f", "best objective"]];
+  // Each curve on its own scale: the figures differ by orders of magnitude.
+  const series = [["mean_return", "#8d6a9f", "reward"], ["entropy", "#3a7ca5", "entropy"],
+    ["best_objective", "#e07a8f", "best"]];
   series.forEach(([field, colour, label], index) => {
     const values = points.map((p) => p[field]);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
@@ -310,7 +312,7 @@ function drawCurves(points) {
     svg.append(el("svg:polyline", { points: line, fill: "none", stroke: colour, "stroke-width": 2, "data-series": field }));
     // The latest point as a dot: a run's first iteration is a line of one point.
     svg.append(el("svg:circle", { cx: x(last), cy: y(last[field]), r: 3, fill: colour }));
-    svg.append(el("svg:text", { x: pad + index * 150, y: 12, fill: colour, "font-size": 11 },
+    svg.append(el("svg:text", { x: pad + index * 105, y: 12, fill: colour, "font-size": 11 },
       `${label} ${values[values.length - 1].toFixed(3)}`));
   });
 }
@@ -326,7 +328,7 @@ $("training-form").addEventListener("submit", async (event) => {
     for await (const e of events(trainingRun)) {
       if (e.type === "training_progressed") {
         const p = e.data.progress;
-        points.push({ step: p.global_step, mean_return: p.mean_return, best_objective: p.best_objective });
+        points.push({ step: p.global_step, mean_return: p.mean_return, entropy: p.entropy ?? 0, best_objective: p.best_objective });
         $("training-state").textContent = `iteration ${p.iteration}/${p.num_iterations}, ${p.global_step} steps`;
         drawCurves(points);
       } else if (e.type === "policy_trained") {
