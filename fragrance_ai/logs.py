@@ -43,19 +43,22 @@ def _orjson_text(obj: Any, **_: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
-def _shared_processors(fmt: LogFormat) -> list[Processor]:
-    if fmt == "console":
-        timestamper = structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
-    else:
-        timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.stdlib.ExtraAdder(),
-        timestamper,
         structlog.processors.StackInfoRenderer(),
     ]
+
+
+def _timestamper(fmt: LogFormat) -> Processor:
+    # Stamped by each formatter, not once for all: one record goes to the console with
+    # the time of day and to the log topic (brokers/log_shipping.py) with the full time.
+    if fmt == "console":
+        return structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+    return structlog.processors.TimeStamper(fmt="iso", utc=True)
 
 
 def _numeric_level(level: str) -> int:
@@ -104,8 +107,12 @@ def _renderer(fmt: LogFormat) -> list[Processor]:
 def record_formatter(fmt: LogFormat) -> logging.Formatter:
     """Renders standard-library and structlog records alike, as console text or JSON."""
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_shared_processors(fmt),
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(fmt)],
+        foreign_pre_chain=_shared_processors(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _timestamper(fmt),
+            *_renderer(fmt),
+        ],
     )
 
 
@@ -134,7 +141,7 @@ def configure_logging(
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
-            *_shared_processors(fmt),
+            *_shared_processors(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),

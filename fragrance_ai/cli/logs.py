@@ -7,6 +7,7 @@ each after its service's name; `--json` prints the records as they were shipped.
 """
 
 import argparse
+import contextlib
 import sys
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,8 @@ def console_line(record: dict[str, Any], colors: bool) -> str:
     """One record as the development console writes it, after its service's name."""
     fields = dict(record)
     service = str(fields.pop("service", ""))
-    stamp = fields.get("timestamp")
-    if isinstance(stamp, str):
+    stamp = str(fields.get("timestamp", ""))
+    with contextlib.suppress(ValueError):  # a stamp that is not ISO stays as it is
         fields["timestamp"] = f"{datetime.fromisoformat(stamp).astimezone():%H:%M:%S}"
     renderer = structlog.dev.ConsoleRenderer(colors=colors)
     return f"{service:<10} {renderer(None, '', fields)}"

@@ -54,10 +54,11 @@ def formula_table(formula: Formula) -> RenderableType:
 
 def jobs_table(jobs: list[JobSummary]) -> Table:
     table = Table(title_justify="left")
-    table.add_column("Job")
-    table.add_column("Kind")
-    table.add_column("Status")
-    table.add_column("Created (UTC)")
+    # The id whole (it is what `jobs show` takes); the brief gets what width is left.
+    table.add_column("Job", no_wrap=True, min_width=36)
+    table.add_column("Kind", no_wrap=True, min_width=11)
+    table.add_column("Status", no_wrap=True, min_width=9)
+    table.add_column("Created (UTC)", no_wrap=True, min_width=16)
     table.add_column("Brief", overflow="ellipsis", no_wrap=True, max_width=48)
     for job in jobs:
         status = Text(job.status.value, style=STATUS_STYLES.get(job.status, ""))
@@ -65,7 +66,7 @@ def jobs_table(jobs: list[JobSummary]) -> Table:
             str(job.id),
             job.kind.value,
             status,
-            f"{job.created_at:%Y-%m-%d %H:%M:%S}",
+            f"{job.created_at:%Y-%m-%d %H:%M}",
             job.brief_text,
         )
     return table

@@ -2,15 +2,18 @@
 records a follower keeps, and how a follower prints them."""
 
 import logging
+import re
 from collections import deque
+from datetime import datetime
 
 import orjson
+import pytest
 import structlog
 
 from brokers.log_shipping import Line, ShippingHandler
 from fragrance_ai.cli.logs import console_line
 from fragrance_ai.http.log_stream import wanted
-from fragrance_ai.logs import job_context
+from fragrance_ai.logs import configure_logging, job_context
 
 JOB = "0c3f9e8a-1b2d-4c5e-8f7a-6b5c4d3e2f1a"
 
@@ -61,3 +64,22 @@ def test_a_followed_line_reads_like_the_console_after_its_service() -> None:
     assert line.startswith("worker-rl  ")
     assert "Processed" in line and f"job_id={JOB}" in line
     assert "2026-01-02" not in line  # the time of day only, as on the console
+
+
+def test_a_structlog_record_ships_with_its_full_time_while_the_console_shows_the_hour(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", "console")
+    buffer: deque[Line] = deque()
+    handler = ShippingHandler(buffer)
+    logging.getLogger().addHandler(handler)
+    try:
+        structlog.get_logger("fragrance_ai.test").info("job_queued")
+    finally:
+        root = logging.getLogger()
+        for added in [handler, *(h for h in root.handlers if h.get_name() == "fragrance_ai")]:
+            root.removeHandler(added)
+        structlog.reset_defaults()
+    [(_, line)] = buffer
+    assert datetime.fromisoformat(orjson.loads(line)["timestamp"]).tzinfo is not None
+    assert re.match(r"^\d\d:\d\d:\d\d \[info", capsys.readouterr().err)
