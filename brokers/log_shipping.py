@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from brokers.topics import LOGS_TOPIC
-from fragrance_ai.logs import record_formatter
+from fragrance_ai.logs import EXPECTED_LIBRARY_WARNINGS, record_formatter
 
 SERVICE_HEADER = "service"
 NOT_SHIPPED = ("aiokafka", "kafka")
@@ -45,6 +45,8 @@ class ShippingHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.partition(".")[0] in NOT_SHIPPED:
+            return
+        if record.getMessage() in EXPECTED_LIBRARY_WARNINGS:
             return
         try:
             line = self.format(record).encode()
