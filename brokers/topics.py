@@ -27,6 +27,8 @@ WORKER_ROLES: dict[str, tuple[str, ...]] = {
 }
 EVENTS_TOPIC = "fragrance.events"
 DEAD_LETTER_TOPIC = "fragrance.dead-letter"
+# Every service's log records (brokers/log_shipping.py), for `fragrance-ai logs --follow`.
+LOGS_TOPIC = "fragrance.logs"
 
 
 class TopicSpec(BaseModel):
@@ -73,6 +75,7 @@ def topic_catalogue(settings: Any) -> list[TopicSpec]:
             partitions=partitions.dead_letter,
             replication_factor=replication,
         ),
+        TopicSpec(name=LOGS_TOPIC, partitions=partitions.logs, replication_factor=replication),
     ]
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
 from dynaconf import Dynaconf, ValidationError, Validator
 from dynaconf.utils.parse_conf import parse_conf_data
 
@@ -27,6 +29,7 @@ from settings import SETTINGS_DIR
 KAFKA_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 KAFKA_SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
+APP_NAME = "fragrance-ai"
 ENV_PREFIX = "FRAGRANCE"
 ENV_SWITCHER = "APP_ENV"
 DEFAULT_ENV = "development"
@@ -48,6 +51,8 @@ PLAIN_ENV_KEYS: dict[str, str] = {
     "HF_HOME": "paths.hf_home",
     "CHECKPOINT_DIR": "paths.checkpoint_dir",
     "TENSORBOARD_DIR": "paths.tensorboard_dir",
+    "FRAGRANCE_API_URL": "client.api_url",
+    "FRAGRANCE_API_KEY": "client.api_key",
 }
 
 WorkerRole = Literal["llm", "rl"]
@@ -69,13 +74,14 @@ def _strs(*keys: str) -> list[Validator]:
 VALIDATORS: list[Validator] = [
     *_strs("api.host", "kafka.bootstrap_servers", "kafka.client_id", "database.url"),
     *_strs("kafka.consumer.group_prefix", "paths.hf_home", "paths.checkpoint_dir"),
-    *_strs("paths.tensorboard_dir"),
+    *_strs("paths.tensorboard_dir", "client.api_url", "client.api_key"),
     Validator("api.port", must_exist=True, is_type_of=int, gte=1, lte=65535),
     *_ints("api.workers", "api.max_body_bytes", "database.pool_min", "database.pool_max", gte=1),
     *_ints("kafka.consumer.max_poll_interval_ms", "kafka.consumer.session_timeout_ms", gte=1),
     *_ints("kafka.consumer.heartbeat_interval_ms", "kafka.consumer.fetch_max_wait_ms", gte=1),
     *_ints("kafka.partitions.command", "kafka.partitions.events", gte=1),
     *_ints("kafka.partitions.dead_letter", "kafka.replication_factor", "jobs.max_attempts", gte=1),
+    *_ints("kafka.partitions.logs", gte=1),
     *_ints("workers.llm.concurrency", "workers.rl.concurrency", gte=1),
     *_ints("sweeper.max_redrives", "outbox.batch_size", "outbox.max_attempts", gte=1),
     *_ints("kafka.producer.linger_ms", "cache.ttl_s", gte=0),
@@ -108,8 +114,12 @@ VALIDATORS: list[Validator] = [
     ),
     *_bools("kafka.producer.enable_idempotence", "api.rate_limit_enabled", "cache.enabled"),
     *_bools("compute.use_gpu", "compute.enable_quantization", "database.migrate_on_start"),
+    *_bools("log.ship"),
     Validator("log.level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS),
     Validator("log.format", must_exist=True, is_in=["console", "json"]),
+    Validator(
+        "log.library_level", must_exist=True, cast=lambda v: str(v).upper(), is_in=LOG_LEVELS
+    ),
     Validator("workers.llm.reader", must_exist=True, is_in=["ensemble", "rule_based"]),
     Validator(
         "formulation.ifra_safety_margin",
@@ -253,3 +263,21 @@ get_kafka_url = get_kafka_bootstrap_servers
 def get_database_url(settings: Dynaconf | None = None) -> str | None:
     """Configured PostgreSQL URL, or None: start the embedded database."""
     return _section(settings, "database")["url"] or None
+
+
+def user_data_dir() -> Path:
+    """The user's data folder for this application (``~/.local/share/fragrance-ai`` on
+    Linux): the development database, checkpoints and TensorBoard logs live under it."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def get_checkpoint_dir(settings: Dynaconf | None = None) -> Path:
+    """``paths.checkpoint_dir`` (``CHECKPOINT_DIR``), or ``checkpoints`` in the user's data folder."""
+    configured = str(_section(settings, "paths")["checkpoint_dir"])
+    return Path(configured) if configured else user_data_dir() / "checkpoints"
+
+
+def get_tensorboard_dir(settings: Dynaconf | None = None) -> Path:
+    """``paths.tensorboard_dir`` (``TENSORBOARD_DIR``), or ``runs`` in the user's data folder."""
+    configured = str(_section(settings, "paths")["tensorboard_dir"])
+    return Path(configured) if configured else user_data_dir() / "runs"

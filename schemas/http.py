@@ -99,3 +99,11 @@ class Readiness(BaseModel):
     dependencies: dict[str, str] = Field(
         description="Each dependency's state: `ok`, or why it is not", examples=[{"broker": "ok"}]
     )
+
+
+class KeyInfo(BaseModel):
+    """``GET /v1/key``: what the key sent may do, so a client offers only that."""
+
+    id: str = Field(description="The key's public id (the part before the secret)")
+    tenant: str = Field(description="The tenant its jobs belong to")
+    scopes: list[str] = Field(description="Its scopes: formulate, train, admin")

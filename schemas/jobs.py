@@ -116,3 +116,27 @@ class JobEvent(BaseModel):
     )
     payload: dict[str, Any] = Field(default_factory=dict, description="The event's data")
     created_at: datetime = Field(description="When the event was stored")
+
+
+class JobSummary(BaseModel):
+    """One line of ``GET /v1/jobs``: what a list shows, without the brief and formula."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID = Field(description="The job id")
+    kind: JobKind = Field(description="What the job does")
+    status: JobStatus = Field(description="Where the job is in its life")
+    created_at: datetime = Field(description="When the job was accepted")
+    finished_at: datetime | None = Field(default=None, description="When the job ended")
+    brief_text: str = Field(description="The brief as the perfumer wrote it")
+    error: str | None = Field(default=None, description="Why the job failed, if it did")
+
+    @classmethod
+    def of(cls, job: JobView) -> "JobSummary":
+        return cls.model_validate(job.model_dump(include=set(cls.model_fields)))
+
+
+class JobList(BaseModel):
+    """``GET /v1/jobs``: the tenant's newest jobs first."""
+
+    jobs: list[JobSummary]

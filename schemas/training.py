@@ -59,6 +59,9 @@ class TrainingProgress(BaseModel):
         default=None, description="Deterministic policy's mean objective on the evaluation briefs"
     )
     steps_per_second: float = Field(description="Environment steps per second, last iteration")
+    entropy: float | None = Field(
+        default=None, description="Mean entropy of the policy over the last update"
+    )
 
 
 class TrainingOutcome(BaseModel):

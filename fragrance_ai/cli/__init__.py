@@ -10,15 +10,17 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from fragrance_ai.cli import formulate, interpret, keys, lag, programs
+from fragrance_ai.cli import formulate, interpret, keys, lag, logs, programs, remote
+from fragrance_ai.client import ApiError
 from fragrance_ai.config_loader import SettingsError
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.errors import LLMError
 from fragrance_ai.optimiser.errors import FormulationError
 
-SUBCOMMANDS = (formulate, interpret, programs, keys, lag)
+SUBCOMMANDS = (formulate, interpret, programs, keys, lag, remote, logs)
 
 USAGE_ERROR = 2
+REQUEST_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,10 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; a brief that cannot be read or met, or a model that cannot be
-    loaded, prints one line to stderr and returns 2."""
+    loaded, prints one line to stderr and returns 2; a request to the API that fails, or a
+    job that fails, prints one line and returns 1."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except ApiError as error:
+        print(f"fragrance-ai: {error}", file=sys.stderr)
+        return REQUEST_FAILED
     except (BriefError, FormulationError, SettingsError, LLMError) as error:
         print(f"fragrance-ai: {error}", file=sys.stderr)
     except ValidationError as error:

@@ -20,7 +20,7 @@ STARTUP_FAILED = 1
 def configured(settings: Dynaconf | None = None) -> Dynaconf:
     settings = settings or load_settings()
     log_format = cast(Literal["console", "json"], str(settings.log.format))
-    configure_logging(str(settings.log.level), log_format)
+    configure_logging(str(settings.log.level), log_format, str(settings.log.library_level))
     return settings
 
 
@@ -44,23 +44,33 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 
 
 def run_api(args: argparse.Namespace) -> int:
+    from brokers.log_shipping import shipping_logs
     from fragrance_ai.programs.api import serve_api
 
     settings = configured()
     if args.port is not None:
         settings.set("api.port", args.port)
     grace_s = float(settings.shutdown.grace_s)
-    return run_program(lambda: run_until_signalled(lambda stop: serve_api(settings, stop), grace_s))
+    return run_program(
+        lambda: run_until_signalled(
+            lambda stop: shipping_logs(settings, "api", serve_api(settings, stop)), grace_s
+        )
+    )
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    from brokers.log_shipping import shipping_logs
     from fragrance_ai.programs.worker import run_worker as worker
 
     settings = configured()
     grace_s = float(settings.shutdown.grace_s)
+    service = f"worker-{args.role}"
     return run_program(
         lambda: run_until_signalled(
-            lambda stop: worker(settings, WORKER_ROLES[args.role], stop), grace_s
+            lambda stop: shipping_logs(
+                settings, service, worker(settings, WORKER_ROLES[args.role], stop)
+            ),
+            grace_s,
         )
     )
 

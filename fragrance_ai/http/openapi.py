@@ -17,6 +17,7 @@ from fragrance_ai.http.problems import PROBLEM_JSON
 from fragrance_ai.http.route import Answer, Route
 from fragrance_ai.http.sse import EVENT_NUMBER_PATTERN
 from schemas.http import Problem
+from schemas.jobs import JobKind
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/{model}"
@@ -67,6 +68,34 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
         "description": "Sent again with the same body, the first answer comes back"
         " (`Idempotent-Replayed: true`); kept 24 hours",
+    },
+    "Limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        "description": "How many jobs, newest first",
+    },
+    "Kind": {
+        "name": "kind",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": [kind.value for kind in JobKind]},
+        "description": "Only jobs of this kind",
+    },
+    "LogJobId": {
+        "name": "job_id",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "Only the records of this job",
+    },
+    "LogService": {
+        "name": "service",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Only this service's records (`worker` matches every worker)",
     },
     "LastEventId": {
         "name": "Last-Event-ID",

@@ -4,7 +4,7 @@ document (`fragrance_ai.http.openapi`) is generated from it."""
 import orjson
 from aiohttp import web
 
-from fragrance_ai.http import api_docs, sse, training_views, views
+from fragrance_ai.http import api_docs, log_stream, sse, studio, training_views, views
 from fragrance_ai.http.auth import requires
 from fragrance_ai.http.keys import OPENAPI
 from fragrance_ai.http.openapi import openapi_document
@@ -15,12 +15,13 @@ from schemas.http import (
     FormulationRequest,
     Health,
     JobAccepted,
+    KeyInfo,
     PromotedPolicy,
     Readiness,
     StreamedEvent,
     TrainingRunView,
 )
-from schemas.jobs import JobView
+from schemas.jobs import JobList, JobView
 from schemas.training import TrainingOptions
 
 
@@ -38,6 +39,8 @@ FINISHED = "when the job has already finished"
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/formulations", views.create_formulation, "Formulate a brief",
           (Answer(202, QUEUED, JobAccepted, headers=LOCATED),), body=FormulationRequest),
+    Route("GET", "/v1/jobs", views.list_jobs, "List the tenant's newest jobs",
+          (Answer(200, "Newest first", JobList),), parameters=("Limit", "Kind")),
     Route("GET", "/v1/jobs/{job_id}", views.get_job, "Read a job",
           (Answer(200, "The job", JobView),)),
     Route("GET", "/v1/jobs/{job_id}/events", sse.stream_job_events,
@@ -58,6 +61,19 @@ ROUTES: tuple[Route, ...] = (
           "Serve this run's policy as `optimizer=policy`",
           (Answer(200, "The run's policy is served", PromotedPolicy),),
           conflicts="when the run has not succeeded", tag="training"),
+    Route("GET", "/v1/key", views.key_info, "The tenant and scopes of the key sent",
+          (Answer(200, "The key", KeyInfo),), tag="keys"),
+    Route("GET", "/v1/logs", log_stream.stream_logs,
+          "Follow every service's log records from now on (admin keys)",
+          (Answer(200, "Server-Sent Events: one JSON log record per event",
+                  media_type="text/event-stream"),),
+          parameters=("LogJobId", "LogService"), tag="operations"),
+    Route("GET", "/", studio.studio_page, "The formulation studio",
+          (Answer(200, "The studio's page", media_type="text/html"),), tag="studio"),
+    Route("GET", "/studio/studio.js", studio.studio_asset, "The studio's script",
+          (Answer(200, "JavaScript", media_type="text/javascript"),), tag="studio"),
+    Route("GET", "/studio/studio.css", studio.studio_asset, "The studio's style sheet",
+          (Answer(200, "CSS", media_type="text/css"),), tag="studio"),
     Route("GET", "/health", views.health, "Is the process alive",
           (Answer(200, "Alive", Health),), tag="operations"),
     Route("GET", "/ready", views.ready, "Are the database and the broker reachable",

@@ -16,8 +16,10 @@ from fragrance_ai.http.keys import CORRELATION_ID, READINESS, SETTINGS, STORE
 from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import Submission, submit_formulation
 from fragrance_ai.store import JobNotFoundError, Scope
-from schemas.http import FormulationRequest, Health, JobAccepted, Readiness
-from schemas.jobs import JobView
+from schemas.http import FormulationRequest, Health, JobAccepted, KeyInfo, Readiness
+from schemas.jobs import JobKind, JobList, JobSummary, JobView
+
+MAX_LISTED_JOBS = 100
 
 
 def job_links(job_id: UUID) -> dict[str, str]:
@@ -77,9 +79,42 @@ async def create_formulation(request: web.Request) -> web.Response:
     return response
 
 
+def parse_limit(request: web.Request, default: int = 20) -> int:
+    raw = request.query.get("limit", str(default))
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LISTED_JOBS:
+        raise web.HTTPBadRequest(text=f"limit must be a whole number from 1 to {MAX_LISTED_JOBS}")
+    return int(raw)
+
+
+def parse_kind(request: web.Request) -> JobKind | None:
+    raw = request.query.get("kind")
+    try:
+        return JobKind(raw) if raw else None
+    except ValueError:
+        kinds = ", ".join(kind.value for kind in JobKind)
+        raise web.HTTPBadRequest(text=f"kind must be one of {kinds}") from None
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """The tenant's newest jobs, `?limit=` (20, at most 100) and `?kind=` to narrow."""
+    key = principal(request)
+    found = await request.app[STORE].recent_jobs(
+        key.tenant, parse_limit(request), parse_kind(request)
+    )
+    listed = JobList(jobs=[JobSummary.of(job_for(key, job)) for job in found])
+    return web.Response(body=listed.model_dump_json(), content_type="application/json")
+
+
 async def get_job(request: web.Request) -> web.Response:
     job = await owned_job(request, parse_job_id(request))
     return web.Response(body=job.model_dump_json(), content_type="application/json")
+
+
+async def key_info(request: web.Request) -> web.Response:
+    """The tenant and scopes of the key sent, so a client can offer what it allows."""
+    key = principal(request)
+    info = KeyInfo(id=key.id, tenant=key.tenant, scopes=sorted(s.value for s in key.scopes))
+    return web.Response(body=info.model_dump_json(), content_type="application/json")
 
 
 @public

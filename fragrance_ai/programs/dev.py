@@ -18,7 +18,9 @@ from contextlib import AsyncExitStack
 import structlog
 from dynaconf import Dynaconf
 
+from brokers.log_shipping import shipping_logs
 from brokers.topics import create_topics, topic_catalogue
+from fragrance_ai.config_loader import user_data_dir
 from fragrance_ai.embedded.postgres import default_data_dir
 from fragrance_ai.jobs.recovery import redrive_unfinished
 from fragrance_ai.metrics.settings import metrics_settings
@@ -74,18 +76,24 @@ async def prepare(settings: Dynaconf, redrive: bool) -> str:
 
 
 def banner(settings: Dynaconf, key: str) -> str:
+    """What a newcomer needs, in a dozen lines: where to look, the key, what to type next."""
     url = f"http://{settings.api.host}:{settings.api.port}"
-    return (
-        f"Fragrance AI is running at {url}  (Ctrl-C stops it)\n"
-        f"  development API key (tenant {DEV_TENANT}, every scope): {key}\n"
-        f"  export FRAGRANCE_API_KEY={key}\n"
-        f'  curl -s -X POST {url}/v1/formulations -H "Authorization: Bearer $FRAGRANCE_API_KEY" \\\n'
-        f"       -H 'Content-Type: application/json' \\\n"
-        f'       -d \'{{"brief": "a fresh citrus summer scent for men, woody base, under $40/kg"}}\'\n'
-        f'  curl -s -H "Authorization: Bearer $FRAGRANCE_API_KEY" {url}/v1/jobs/<job_id>'
-        "          # the job, then its formula\n"
-        f'  curl -sN -H "Authorization: Bearer $FRAGRANCE_API_KEY" {url}/v1/jobs/<job_id>/events'
-        "  # its events as they happen"
+    brief = "a fresh citrus summer scent for men, woody base, under $40/kg"
+    return "\n".join(
+        [
+            "",
+            f"Fragrance AI is running at {url}  (Ctrl-C stops it)",
+            f"  studio    {url}/",
+            f"  API key   {key}  (tenant {DEV_TENANT}, every scope, new at each start)",
+            f"  data      {user_data_dir()}",
+            "",
+            "Next, in another terminal:",
+            f"  export FRAGRANCE_API_URL={url} FRAGRANCE_API_KEY={key}",
+            f"  .venv/bin/fragrance-ai submit --watch '{brief}'",
+            "  .venv/bin/fragrance-ai jobs list",
+            "  .venv/bin/fragrance-ai train --watch --timesteps 4096",
+            "",
+        ]
     )
 
 
@@ -96,7 +104,7 @@ async def run_dev(settings: Dynaconf, stop: asyncio.Event) -> None:
         key = await prepare(settings, redrive=fresh_broker)
         if stop.is_set():
             return
-        programs = asyncio.create_task(serve(settings, stop, key))
+        programs = asyncio.create_task(shipping_logs(settings, "dev", serve(settings, stop, key)))
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({programs, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()

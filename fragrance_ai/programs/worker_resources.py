@@ -9,14 +9,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dynaconf import Dynaconf
 from faststream.kafka import KafkaBroker
 
 from brokers.topics import EVENTS_TOPIC
-from fragrance_ai.config_loader import load_llm_config
+from fragrance_ai.config_loader import get_checkpoint_dir, get_tensorboard_dir, load_llm_config
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.cancellation import CancellationGuard
@@ -87,8 +86,8 @@ def training_runner(settings: Dynaconf, broker: KafkaBroker, store: JobStore) ->
         store=store,
         publish=publish,
         owner=worker_instance_id(settings),
-        checkpoint_dir=Path(settings.paths.checkpoint_dir),
-        tensorboard_dir=Path(settings.paths.tensorboard_dir),
+        checkpoint_dir=get_checkpoint_dir(settings),
+        tensorboard_dir=get_tensorboard_dir(settings),
         lease_ttl_s=float(settings.training.lease_ttl_s),
         sweep_s=float(settings.training.sweep_s),
         max_runs=int(settings.training.max_runs_per_worker),
@@ -129,7 +128,7 @@ async def worker_resources(
             broker.context.set_global("interpreting_stage", stage)
         if "rl" in roles:
             promoted = promoted_run_of(store) if store is not None else no_promotion
-            optimisers = all_optimisers(Path(settings.paths.checkpoint_dir), promoted)
+            optimisers = all_optimisers(get_checkpoint_dir(settings), promoted)
             optimising = OptimisingStage(optimisers, retry_policy(settings), guard)
             broker.context.set_global("optimising_stage", optimising)
         if "training" in roles and store is not None:

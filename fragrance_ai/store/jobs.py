@@ -176,6 +176,19 @@ class JobQueries:
             raise JobNotFoundError(job_id)
         return int(attempts)
 
+    async def recent_jobs(
+        self, tenant: str, limit: int, kind: JobKind | None = None
+    ) -> list[JobView]:
+        """The tenant's ``limit`` newest jobs (of ``kind`` if given), newest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM jobs WHERE tenant = $1 AND ($3::text IS NULL OR kind = $3)"
+            " ORDER BY created_at DESC, id LIMIT $2",
+            tenant,
+            limit,
+            kind.value if kind else None,
+        )
+        return [job_view(row) for row in rows]
+
     async def unfinished_jobs(self) -> list[JobView]:
         """Jobs not yet in a terminal state, oldest first, to drive again after a restart."""
         rows = await self._pool.fetch(

@@ -158,6 +158,7 @@ def _iterate(
             best_objective=best,
             eval_objective=evaluated,
             steps_per_second=stats.steps_per_second,
+            entropy=stats.update.entropy_loss,
         )
         if writer is not None:
             log_iteration(writer, stats, progress)

@@ -151,7 +151,7 @@ async def start_dev(http: aiohttp.ClientSession) -> AsyncIterator[StartDev]:
 
 def dev_key(banner: str) -> str:
     """The development API key `dev` printed: every start makes one."""
-    found = re.search(r"development API key \(tenant dev, every scope\): (fai_\S+)", banner)
+    found = re.search(r"API key +(fai_\S+) +\(tenant dev, every scope", banner)
     assert found, banner
     return found[1]
 
@@ -162,6 +162,17 @@ def _postmasters_of(data_home: Path) -> list[psutil.Process]:
         return [psutil.Process(int(pid_file.read_text().split()[0]))]
     except (OSError, ValueError, psutil.NoSuchProcess):
         return []
+
+
+async def test_dev_starts_quietly_and_prints_a_short_banner(start_dev: StartDev) -> None:
+    dev: Dev = await start_dev()
+    text = dev.program.log_text()
+    before, _, banner = text.partition("Fragrance AI is running at")
+    assert not re.search(r"\[(aiokafka|faststream|aiohttp)[^\]]*\]", before), before
+    assert len(before.splitlines()) < 30, before
+    for shown in (f"{dev.api.base_url}/", "fragrance-ai submit", "fragrance-ai jobs list"):
+        assert shown in banner, banner
+    assert f"data      {dev.data_dir.parent}" in banner, banner
 
 
 async def assert_stops_cleanly(dev: Dev, tree: list[psutil.Process], ports: set[int]) -> None:

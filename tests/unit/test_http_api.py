@@ -85,6 +85,13 @@ class MemoryStore:
         self.outbox.extend(outbox_messages)
         return job_id
 
+    async def recent_jobs(
+        self, tenant: str, limit: int, kind: JobKind | None = None
+    ) -> list[JobView]:
+        mine = [j for j in self.jobs.values() if self.owners[j.id] == tenant]
+        mine = [j for j in mine if kind is None or j.kind is kind]
+        return sorted(mine, key=lambda j: j.created_at, reverse=True)[:limit]
+
     async def get_job(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
         if job_id not in self.jobs or tenant not in (None, self.owners[job_id]):
             raise JobNotFoundError(job_id)
@@ -370,3 +377,43 @@ async def test_numbers_are_json_integers_not_booleans_or_text(
         "/v1/formulations", json={"brief": "a rose", "options": {"seed": 3.0}}
     )
     assert reply.status == 202
+
+
+async def test_the_studio_and_its_files_need_no_key_and_nothing_else_is_served(
+    client: TestClient[Any, Any],
+) -> None:
+    no_key = {"Authorization": ""}
+    page = await client.get("/", headers=no_key)
+    assert page.status == 200
+    assert page.content_type == "text/html"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    html = await page.text()
+    for asset, content_type in (("studio.js", "text/javascript"), ("studio.css", "text/css")):
+        assert f"/studio/{asset}" in html
+        reply = await client.get(f"/studio/{asset}", headers=no_key)
+        assert (reply.status, reply.content_type) == (200, content_type)
+    for name in ("index.html", "..%2Fstudio.py", "nope.js"):
+        assert (await client.get(f"/studio/{name}", headers=no_key)).status == 404
+
+
+async def test_a_key_reads_its_tenant_and_scopes(client: TestClient[Any, Any]) -> None:
+    reply = await client.get("/v1/key", headers=bearer(Scope.TRAIN))
+    assert reply.status == 200
+    assert (await reply.json())["scopes"] == ["train"]
+    assert (await client.get("/v1/key", headers={"Authorization": ""})).status == 401
+
+
+async def test_jobs_are_listed_newest_first_for_their_tenant_only(
+    client: TestClient[Any, Any], memory_store: MemoryStore
+) -> None:
+    for brief in ("first musk", "second musk"):
+        assert (await client.post("/v1/formulations", json={"brief": brief})).status == 202
+    listed = await (await client.get("/v1/jobs?limit=5")).json()
+    assert [job["brief_text"] for job in listed["jobs"]] == ["second musk", "first musk"]
+    assert set(listed["jobs"][0]) == {
+        "id", "kind", "status", "created_at", "finished_at", "brief_text", "error"
+    }  # fmt: skip
+    memory_store.owners = dict.fromkeys(memory_store.owners, "another tenant")
+    assert (await (await client.get("/v1/jobs")).json())["jobs"] == []
+    for query in ("limit=0", "limit=101", "limit=x", "kind=nope"):
+        await problem_of(await client.get(f"/v1/jobs?{query}"), 400)

@@ -1,6 +1,7 @@
 """Logging: job keys on every line, JSON that parses, library loggers rendered alike."""
 
 import logging
+import re
 from collections.abc import Iterator
 
 import orjson
@@ -149,3 +150,19 @@ def test_tracebacks_carry_no_local_variables(
     assert "_fail_with_a_secret_local" in err  # the traceback is there, frame by frame
     assert "canary-brief-7f3a" not in err
     assert "canary-password-91c2" not in err
+
+
+def test_library_chatter_is_held_to_the_library_level(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json", library_level="WARNING")
+    logging.getLogger("aiokafka.consumer.group_coordinator").info("joined group")
+    logging.getLogger("aiokafka").warning("lost connection")
+    structlog.get_logger("fragrance_ai.programs.dev").info("embedded broker started")
+    events = [line["event"] for line in json_lines(capsys.readouterr().err)]
+    assert events == ["lost connection", "embedded broker started"]
+
+
+def test_console_lines_show_the_time_of_day_only(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "console")
+    structlog.get_logger("fragrance_ai.test").info("job_queued")
+    line = capsys.readouterr().err.strip()
+    assert re.match(r"^\d\d:\d\d:\d\d \[info", line), line

@@ -1,6 +1,7 @@
 """Settings: profiles, environment overrides and validation that names the bad key."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -9,9 +10,11 @@ from fragrance_ai.config_loader import (
     PLAIN_ENV_KEYS,
     SettingsError,
     get_api_config,
+    get_checkpoint_dir,
     get_database_url,
     get_kafka_bootstrap_servers,
     get_kafka_url,
+    get_tensorboard_dir,
     get_worker_config,
     load_llm_config,
     load_settings,
@@ -156,3 +159,21 @@ def test_unknown_worker_role_is_rejected() -> None:
 
 def test_llm_config_is_a_plain_dict() -> None:
     assert isinstance(load_llm_config(load_settings()), dict)
+
+
+def test_checkpoints_and_tensorboard_logs_default_to_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    settings = load_settings()
+    assert get_checkpoint_dir(settings) == tmp_path / "fragrance-ai" / "checkpoints"
+    assert get_tensorboard_dir(settings) == tmp_path / "fragrance-ai" / "runs"
+    monkeypatch.setenv("CHECKPOINT_DIR", "/srv/checkpoints")
+    assert get_checkpoint_dir(load_settings()) == Path("/srv/checkpoints")
+
+
+def test_libraries_log_from_warning_unless_deployed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings("development").log.library_level == "WARNING"
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/fragrance")
+    assert load_settings("production").log.library_level == "INFO"
