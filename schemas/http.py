@@ -1,5 +1,6 @@
 """HTTP request and response bodies of the public API."""
 
+import re
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -11,29 +12,38 @@ from schemas.jobs import JobView
 from schemas.messages import FormulationOptions
 from schemas.training import TrainingProgress
 
+# What str.strip removes: a brief needs one character that is neither that nor NUL. The
+# document states it as a pattern, and `_printable` checks the same one, so the two agree.
+_BLANK = "".join(char for char in map(chr, range(0x3001)) if char.isspace())
+BRIEF_PATTERN = f"^[^\x00]*[^\x00{_BLANK}][^\x00]*$"
+
 
 class FormulationRequest(BaseModel):
     """Body of `POST /v1/formulations`."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     brief: str = Field(
         min_length=1,
         max_length=MAX_BRIEF_CHARS,
         description="The brief in plain words",
         examples=["a fresh citrus summer scent for men, woody base, under $40/kg"],
+        json_schema_extra={"pattern": BRIEF_PATTERN},
     )
     options: FormulationOptions = Field(default_factory=FormulationOptions)
 
     @field_validator("brief")
     @classmethod
     def _printable(cls, brief: str) -> str:
-        """Text PostgreSQL can store: no NUL, no lone surrogate."""
+        """Text PostgreSQL can store (no NUL, no lone surrogate) and not blank; stripped.
+        The length bounds apply before the strip, as the document states them."""
         if "\x00" in brief:
             raise ValueError("a brief cannot contain the NUL character (U+0000)")
         if any("\ud800" <= char <= "\udfff" for char in brief):
             raise ValueError("a brief cannot contain a lone surrogate (U+D800 to U+DFFF)")
-        return brief
+        if re.search(BRIEF_PATTERN, brief) is None:
+            raise ValueError("a brief needs words, not only blanks")
+        return brief.strip()
 
 
 class JobAccepted(BaseModel):

@@ -88,8 +88,10 @@ def parse_limit(request: web.Request, default: int = 20) -> int:
 
 def parse_kind(request: web.Request) -> JobKind | None:
     raw = request.query.get("kind")
+    if raw is None:
+        return None
     try:
-        return JobKind(raw) if raw else None
+        return JobKind(raw)
     except ValueError:
         kinds = ", ".join(kind.value for kind in JobKind)
         raise web.HTTPBadRequest(text=f"kind must be one of {kinds}") from None
