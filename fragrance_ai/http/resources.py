@@ -30,6 +30,7 @@ from fragrance_ai.jobs.relay import OutboxRelay, Send
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
 from fragrance_ai.jobs.undeliverable import fail_its_job
+from fragrance_ai.metrics.sweeper import PrometheusSweepCounts
 from fragrance_ai.programs.stopping import close_kafka_clients
 from fragrance_ai.store import JobStore, OutboxMessage, migrate, open_pool
 from handlers import events
@@ -125,7 +126,8 @@ async def kafka(app: web.Application) -> AsyncIterator[None]:
 async def sweeper(app: web.Application) -> AsyncIterator[None]:
     """Stalled jobs re-driven or failed, and retention, in one API replica at a time."""
     owner = f"api:{socket.gethostname()}:{os.getpid()}"
-    sweeping = Sweeper(app[STORE], owner, sweep_policy(app[SETTINGS]))
+    policy = sweep_policy(app[SETTINGS])
+    sweeping = Sweeper(app[STORE], owner, policy, counts=PrometheusSweepCounts())
     sweeping.start()
     yield
     await sweeping.stop()

@@ -13,7 +13,8 @@ fails instead, with the reason.
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from dynaconf import Dynaconf
@@ -21,7 +22,6 @@ from dynaconf import Dynaconf
 from fragrance_ai.jobs.dispatch import outbox_message
 from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.routing import resume_dispatch
-from fragrance_ai.metrics.sweeper import JOBS_REDRIVEN, JOBS_SWEPT_FAILED, ROWS_PURGED
 from fragrance_ai.store import JobStore
 from fragrance_ai.store.sweeping import StalledJob
 from schemas.jobs import JobStatus
@@ -79,12 +79,34 @@ def stage_of(status: JobStatus) -> str:
     return "optimising" if status is JobStatus.OPTIMISING else "interpreting"
 
 
+class SweepCounts(Protocol):
+    """Where a sweeper counts what it did (the API passes Prometheus' counters)."""
+
+    def redriven(self) -> None: ...
+
+    def failed(self) -> None: ...
+
+    def purged(self, table: str, rows: int) -> None: ...
+
+
+class Uncounted:
+    def redriven(self) -> None:
+        pass
+
+    def failed(self) -> None:
+        pass
+
+    def purged(self, table: str, rows: int) -> None:
+        pass
+
+
 @dataclass
 class Sweeper:
     store: JobStore
     owner: str
     """This process's name on the lease."""
     policy: SweepPolicy
+    counts: SweepCounts = field(default_factory=Uncounted)
     _task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> SweepReport | None:
@@ -111,12 +133,12 @@ class Sweeper:
                 )
                 if await recorder.record(event):
                     failed += 1
-                    JOBS_SWEPT_FAILED.inc()
+                    self.counts.failed()
                 continue
             message = outbox_message(resume_dispatch(job), job.correlation_id)
             if await self.store.redrive(job.id, [message]):
                 redriven += 1
-                JOBS_REDRIVEN.inc()
+                self.counts.redriven()
         if redriven or failed:
             log.info("stalled jobs swept", redriven=redriven, failed=failed)
         return SweepReport(redriven, failed)
@@ -131,7 +153,7 @@ class Sweeper:
         if self.policy.events_retention_s > 0:
             purged["job_events"] = await self.store.purge_events(self.policy.events_retention_s)
         for table, count in purged.items():
-            ROWS_PURGED.labels(table).inc(count)
+            self.counts.purged(table, count)
         if any(purged.values()):
             log.info("old rows purged", **purged)
 

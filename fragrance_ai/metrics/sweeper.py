@@ -38,3 +38,16 @@ async def refresh_backlog(store: JobStore, stalled_after_s: float) -> None:
     OUTBOX_BACKLOG.set(backlog)
     OUTBOX_OLDEST_AGE.set(oldest_age_s)
     OUTBOX_FAILED.set(await store.failed_outbox_count())
+
+
+class PrometheusSweepCounts:
+    """The sweeper's counts (jobs.sweeper.SweepCounts) as the counters above."""
+
+    def redriven(self) -> None:
+        JOBS_REDRIVEN.inc()
+
+    def failed(self) -> None:
+        JOBS_SWEPT_FAILED.inc()
+
+    def purged(self, table: str, rows: int) -> None:
+        ROWS_PURGED.labels(table).inc(rows)
