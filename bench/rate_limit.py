@@ -22,7 +22,6 @@ from aiohttp import web
 
 from fragrance_ai.config_loader import load_settings
 from fragrance_ai.embedded.postgres import EmbeddedPostgres
-from fragrance_ai.http import resources
 from fragrance_ai.http.app import init_app
 from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 from schemas.jobs import JobKind
@@ -48,7 +47,6 @@ async def _round(database_url: str, limited: bool, key: str, job_id: str, args: 
     settings.set("api.rate_limit_enabled", limited)
     settings.set("api.quotas.requests_per_window", 10 * args.requests * args.rounds)
     app = init_app(settings)
-    app.cleanup_ctx.remove(resources.kafka)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,4 +1,5 @@
-"""`init_app(settings)`: the aiohttp application, its middlewares, routes and resources."""
+"""`init_app(settings)`: the aiohttp application, its middlewares, routes and its
+database-side resources. The API program (`programs/api.py`) adds the Kafka side."""
 
 from weakref import WeakSet
 
@@ -9,13 +10,12 @@ from fragrance_ai.http import resources
 from fragrance_ai.http.auth import auth_middleware
 from fragrance_ai.http.correlation import correlation_middleware
 from fragrance_ai.http.idempotency import idempotency_middleware
-from fragrance_ai.http.keys import READINESS, SETTINGS, STREAMS
+from fragrance_ai.http.keys import SETTINGS, STREAMS
 from fragrance_ai.http.problems import problem_middleware
 from fragrance_ai.http.quotas import add_rate_limit_fields, quota_middleware, stream_leases
-from fragrance_ai.http.readiness import Readiness
 from fragrance_ai.http.routes import add_routes
 from fragrance_ai.metrics.http import http_metrics_middleware
-from fragrance_ai.metrics.jobs import job_counts
+from fragrance_ai.probes import READINESS, Readiness
 
 
 def init_app(settings: Dynaconf) -> web.Application:
@@ -39,9 +39,7 @@ def init_app(settings: Dynaconf) -> web.Application:
     app[READINESS] = Readiness()
     app[STREAMS] = WeakSet()
     app.on_shutdown.append(resources.close_streams)
-    app.cleanup_ctx.extend(
-        [resources.database, stream_leases, job_counts, resources.kafka, resources.sweeper]
-    )
+    app.cleanup_ctx.extend([resources.database, stream_leases, resources.job_counts])
     app.on_response_prepare.append(add_rate_limit_fields)
     add_routes(app)
     return app

@@ -9,14 +9,12 @@ from dynaconf import Dynaconf
 if TYPE_CHECKING:
     from fragrance_ai.http.auth import KeyChecker
     from fragrance_ai.http.idempotency import Claim
-    from fragrance_ai.http.readiness import Readiness
     from fragrance_ai.jobs.feed import JobEventFeed
     from fragrance_ai.store import ApiKey, JobStore, Notifier
 
 SETTINGS: web.AppKey[Dynaconf] = web.AppKey("settings")
 STORE: web.AppKey["JobStore"] = web.AppKey("store")
 NOTIFIER: web.AppKey["Notifier"] = web.AppKey("notifier")
-READINESS: web.AppKey["Readiness"] = web.AppKey("readiness")
 STREAMS: web.AppKey[WeakSet[web.StreamResponse]] = web.AppKey("streams")
 CORRELATION_ID: web.RequestKey[str] = web.RequestKey("correlation_id")
 EVENT_FEED: web.AppKey["JobEventFeed"] = web.AppKey("event_feed")

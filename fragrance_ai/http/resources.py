@@ -1,58 +1,21 @@
-"""The API process's resources, one `cleanup_ctx` generator each: start above the
+"""The HTTP application's resources, one `cleanup_ctx` generator each: start above the
 `yield`, stop below it, in reverse order of start."""
 
-import asyncio
-import os
-import socket
 from collections.abc import AsyncIterator
-from typing import Any, cast
 
 import structlog
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
-from faststream.kafka import KafkaBroker
 
-from brokers.factory import make_broker
 from fragrance_ai.http.auth import KeyChecker
-from fragrance_ai.http.keys import (
-    EVENT_FEED,
-    KEY_CHECKER,
-    NOTIFIER,
-    READINESS,
-    SETTINGS,
-    STORE,
-    STREAMS,
-)
-from fragrance_ai.http.readiness import Check
+from fragrance_ai.http.keys import EVENT_FEED, KEY_CHECKER, NOTIFIER, SETTINGS, STORE, STREAMS
 from fragrance_ai.jobs.feed import JobEventFeed
-from fragrance_ai.jobs.recorder import EventRecorder
-from fragrance_ai.jobs.relay import OutboxRelay, Send
-from fragrance_ai.jobs.retry import RetryPolicy
-from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
-from fragrance_ai.jobs.undeliverable import fail_its_job
-from fragrance_ai.metrics.sweeper import PrometheusSweepCounts
-from fragrance_ai.programs.stopping import close_kafka_clients
-from fragrance_ai.store import JobStore, OutboxMessage, migrate, open_pool
-from handlers import events
+from fragrance_ai.metrics.jobs import refresh_backlog_and_counts
+from fragrance_ai.metrics.refresh import PeriodicRefresh
+from fragrance_ai.probes import READINESS, database_check
+from fragrance_ai.store import JobStore, migrate, open_pool
 
 log = structlog.get_logger(__name__)
-BROKER_PING_S = 1.5
-
-
-def database_check(store: JobStore) -> Check:
-    async def check() -> None:
-        if not await store.ping():
-            raise ConnectionError("the database does not answer")
-
-    return check
-
-
-def broker_check(broker: KafkaBroker, bootstrap_servers: str) -> Check:
-    async def check() -> None:
-        if not await broker.ping(BROKER_PING_S):
-            raise ConnectionError(f"no answer from {bootstrap_servers}")
-
-    return check
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
@@ -78,59 +41,19 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     await pool.close()
 
 
-def outbox_send(broker: KafkaBroker) -> Send:
-    """The relay's `send` on `broker`: enqueued on the producer, acknowledged later."""
+async def job_counts(app: web.Application) -> AsyncIterator[None]:
+    """After `database`: keeps the `jobs` gauge and the backlog gauges (stalled jobs, the
+    outbox) current."""
+    store, settings = app[STORE], app[SETTINGS]
+    stalled_after_s = float(settings.sweeper.stalled_after_s)
 
-    async def send(message: OutboxMessage) -> "asyncio.Future[Any]":
-        acknowledgement = await broker.publish(
-            message.payload,
-            message.topic,
-            key=message.key.encode() if message.key else None,
-            headers=message.headers,
-            correlation_id=message.headers.get("correlation_id"),
-            no_confirm=True,
-        )
-        return cast("asyncio.Future[Any]", acknowledgement)
+    async def refresh() -> None:
+        await refresh_backlog_and_counts(store, stalled_after_s)
 
-    return send
-
-
-async def kafka(app: web.Application) -> AsyncIterator[None]:
-    """The events consumer that records and routes jobs, and the outbox relay."""
-    settings, store = app[SETTINGS], app[STORE]
-    broker = make_broker(settings)
-    broker.include_router(events.build_router(settings, broker))
-    broker.context.set_global("event_recorder", EventRecorder(store))
-
-    await broker.start()
-    app[READINESS].add("broker", broker_check(broker, settings.kafka.bootstrap_servers))
-    outbox = settings.outbox
-    relay = OutboxRelay(
-        store,
-        app[NOTIFIER],
-        outbox_send(broker),
-        batch_size=int(outbox.batch_size),
-        retry=RetryPolicy(
-            int(outbox.max_attempts),
-            float(outbox.retry_backoff_s),
-            float(outbox.retry_backoff_max_s),
-        ),
-        on_set_aside=fail_its_job(EventRecorder(store)),
-    )
-    relay.start()
+    refresher = PeriodicRefresh("jobs", refresh, float(settings.metrics.refresh_s))
+    refresher.start()
     yield
-    await relay.stop()
-    await close_kafka_clients(broker, settings, "API")
-
-
-async def sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Stalled jobs re-driven or failed, and retention, in one API replica at a time."""
-    owner = f"api:{socket.gethostname()}:{os.getpid()}"
-    policy = sweep_policy(app[SETTINGS])
-    sweeping = Sweeper(app[STORE], owner, policy, counts=PrometheusSweepCounts())
-    sweeping.start()
-    yield
-    await sweeping.stop()
+    await refresher.stop()
 
 
 async def close_streams(app: web.Application) -> None:

@@ -4,8 +4,9 @@ document (`fragrance_ai.http.openapi`) is generated from it."""
 import orjson
 from aiohttp import web
 
+from fragrance_ai import probes
 from fragrance_ai.http import api_docs, log_stream, sse, studio, training_views, views
-from fragrance_ai.http.auth import requires
+from fragrance_ai.http.auth import public, requires
 from fragrance_ai.http.keys import OPENAPI
 from fragrance_ai.http.openapi import openapi_document
 from fragrance_ai.http.route import Answer, Route
@@ -74,9 +75,9 @@ ROUTES: tuple[Route, ...] = (
           (Answer(200, "JavaScript", media_type="text/javascript"),), tag="studio"),
     Route("GET", "/studio/studio.css", studio.studio_asset, "The studio's style sheet",
           (Answer(200, "CSS", media_type="text/css"),), tag="studio"),
-    Route("GET", "/health", views.health, "Is the process alive",
+    Route("GET", "/health", public(probes.health), "Is the process alive",
           (Answer(200, "Alive", Health),), tag="operations"),
-    Route("GET", "/ready", views.ready, "Are the database and the broker reachable",
+    Route("GET", "/ready", public(probes.ready), "Are the database and the broker reachable",
           (Answer(200, "Ready", Readiness), Answer(503, "A dependency is not", Readiness)),
           tag="operations"),
     Route("GET", "/metrics", api_metrics, "Prometheus metrics",

@@ -9,14 +9,14 @@ from uuid import UUID, uuid4
 from aiohttp import web
 
 from fragrance_ai import jobs
-from fragrance_ai.http.auth import principal, public, requires
+from fragrance_ai.http.auth import principal, requires
 from fragrance_ai.http.disclosure import job_for
 from fragrance_ai.http.idempotency import answer_to_keep
-from fragrance_ai.http.keys import CORRELATION_ID, READINESS, SETTINGS, STORE
+from fragrance_ai.http.keys import CORRELATION_ID, SETTINGS, STORE
 from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import Submission, submit_formulation
 from fragrance_ai.store import JobNotFoundError, Scope
-from schemas.http import FormulationRequest, Health, JobAccepted, KeyInfo, Readiness
+from schemas.http import FormulationRequest, JobAccepted, KeyInfo
 from schemas.jobs import JobKind, JobList, JobSummary, JobView
 
 MAX_LISTED_JOBS = 100
@@ -117,23 +117,6 @@ async def key_info(request: web.Request) -> web.Response:
     key = principal(request)
     info = KeyInfo(id=key.id, tenant=key.tenant, scopes=sorted(s.value for s in key.scopes))
     return web.Response(body=info.model_dump_json(), content_type="application/json")
-
-
-@public
-async def health(request: web.Request) -> web.Response:
-    return web.Response(body=Health().model_dump_json(), content_type="application/json")
-
-
-@public
-async def ready(request: web.Request) -> web.Response:
-    report = await request.app[READINESS].report()
-    healthy = all(state == "ok" for state in report.values())
-    answer = Readiness(status="ready" if healthy else "not ready", dependencies=report)
-    return web.Response(
-        body=answer.model_dump_json(),
-        status=200 if healthy else 503,
-        content_type="application/json",
-    )
 
 
 async def cancel_job(request: web.Request) -> web.Response:

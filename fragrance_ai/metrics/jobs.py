@@ -5,13 +5,8 @@ terminal statuses only grow, so `deriv(jobs{status="succeeded"}[5m])` is the rat
 at which jobs finish with that outcome, the same from every API replica.
 """
 
-from collections.abc import AsyncIterator
-
-from aiohttp import web
 from prometheus_client import Gauge
 
-from fragrance_ai.http.keys import SETTINGS, STORE
-from fragrance_ai.metrics.refresh import PeriodicRefresh
 from fragrance_ai.metrics.sweeper import refresh_backlog
 from fragrance_ai.store import JobStore
 from schemas.jobs import JobStatus
@@ -28,17 +23,6 @@ async def refresh_job_counts(store: JobStore) -> None:
         JOBS.labels(status.value).set(counts.get(status.value, 0))
 
 
-async def job_counts(app: web.Application) -> AsyncIterator[None]:
-    """A `cleanup_ctx` step, after the database one: keeps `jobs` and the backlog gauges
-    (stalled jobs, the outbox) current."""
-    store, settings = app[STORE], app[SETTINGS]
-    stalled_after_s = float(settings.sweeper.stalled_after_s)
-
-    async def refresh() -> None:
-        await refresh_job_counts(store)
-        await refresh_backlog(store, stalled_after_s)
-
-    refresher = PeriodicRefresh("jobs", refresh, float(settings.metrics.refresh_s))
-    refresher.start()
-    yield
-    await refresher.stop()
+async def refresh_backlog_and_counts(store: JobStore, stalled_after_s: float) -> None:
+    await refresh_job_counts(store)
+    await refresh_backlog(store, stalled_after_s)

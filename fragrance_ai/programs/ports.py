@@ -7,6 +7,8 @@ which process that is and how to stop it, so the user need not go looking.
 import errno
 import socket
 
+from aiohttp import web
+
 from fragrance_ai.programs.lifecycle import StartupError
 
 
@@ -53,3 +55,14 @@ def require_free(host: str, port: int, purpose: str) -> None:
         except OSError as exc:
             reason = in_use(host, port) if exc.errno == errno.EADDRINUSE else exc.strerror
             raise StartupError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from None
+
+
+async def start_site(runner: web.AppRunner, host: str, port: int, purpose: str) -> web.TCPSite:
+    """Listen, or fail with a StartupError naming the address and what it was for."""
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        reason = in_use(host, port) if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise StartupError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from None
+    return site

@@ -13,13 +13,12 @@ from prometheus_client import REGISTRY
 from brokers.factory import make_broker, subscriber_options
 from brokers.security import client_options
 from brokers.topics import command_topic, create_topics, topic_catalogue
-from fragrance_ai.http.readiness import Readiness
-from fragrance_ai.http.resources import broker_check, database_check
 from fragrance_ai.metrics.queue_size import QueueSizeMonitor
-from fragrance_ai.metrics.server import MetricsServer
 from fragrance_ai.metrics.settings import metrics_settings
+from fragrance_ai.probes import Readiness, broker_check, database_check
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.stopping import bounded, close_kafka_clients, unless_stopped
+from fragrance_ai.programs.worker_metrics import MetricsServer
 from fragrance_ai.programs.worker_resources import worker_resources
 from handlers import llm, rl, training
 

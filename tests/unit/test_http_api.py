@@ -16,7 +16,8 @@ from fragrance_ai.config_loader import load_settings
 from fragrance_ai.http import resources
 from fragrance_ai.http.app import init_app
 from fragrance_ai.http.auth import KeyChecker
-from fragrance_ai.http.keys import KEY_CHECKER, READINESS, SETTINGS, STORE
+from fragrance_ai.http.keys import KEY_CHECKER, SETTINGS, STORE
+from fragrance_ai.probes import READINESS
 from fragrance_ai.store import (
     ApiKey,
     JobNotFoundError,
@@ -117,9 +118,8 @@ async def client(memory_store: MemoryStore) -> AsyncIterator[TestClient[Any, Any
     settings.set("api.max_body_bytes", MAX_BODY)
     settings.set("api.quotas.jobs_in_flight", JOBS_IN_FLIGHT)
     app = init_app(settings)
-    # The real database and broker resources stay out: the store is in memory.
-    for resource in (resources.database, resources.kafka):
-        app.cleanup_ctx.remove(resource)
+    # The real database stays out (the store is in memory); init_app has no broker side.
+    app.cleanup_ctx.remove(resources.database)
     app[STORE] = memory_store  # type: ignore[assignment]
     app[KEY_CHECKER] = KeyChecker(memory_store)  # type: ignore[arg-type]
     app[READINESS].add("database", database_up)

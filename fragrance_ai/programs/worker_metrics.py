@@ -4,18 +4,14 @@ Orchestrators probe these instead of looking for the process: `/health` says the
 event loop answers, `/ready` names each dependency (the broker) and whether it answers.
 """
 
-import errno
 from types import TracebackType
 from typing import Self
 
 from aiohttp import web
 
-from fragrance_ai.http.keys import READINESS
-from fragrance_ai.http.readiness import Readiness
-from fragrance_ai.http.views import health, ready
 from fragrance_ai.metrics.exposition import metrics_view
-from fragrance_ai.programs.lifecycle import StartupError
-from fragrance_ai.programs.ports import in_use
+from fragrance_ai.probes import READINESS, Readiness, health, ready
+from fragrance_ai.programs.ports import start_site
 
 
 def metrics_app(readiness: Readiness) -> web.Application:
@@ -29,17 +25,6 @@ def metrics_app(readiness: Readiness) -> web.Application:
         ]
     )
     return app
-
-
-async def start_site(runner: web.AppRunner, host: str, port: int, purpose: str) -> web.TCPSite:
-    """Listen, or fail with a StartupError naming the address and what it was for."""
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except OSError as exc:
-        reason = in_use(host, port) if exc.errno == errno.EADDRINUSE else exc.strerror
-        raise StartupError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from None
-    return site
 
 
 class MetricsServer:
