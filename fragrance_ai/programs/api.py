@@ -12,6 +12,7 @@ from dynaconf import Dynaconf
 from faststream.kafka import KafkaBroker
 
 from brokers.factory import make_broker
+from brokers.middlewares import CORRELATION_ID_HEADER
 from fragrance_ai.http.app import init_app
 from fragrance_ai.http.keys import NOTIFIER, SETTINGS, STORE
 from fragrance_ai.jobs.recorder import EventRecorder
@@ -40,7 +41,7 @@ def outbox_send(broker: KafkaBroker) -> Send:
             message.topic,
             key=message.key.encode() if message.key else None,
             headers=message.headers,
-            correlation_id=message.headers.get("correlation_id"),
+            correlation_id=message.headers.get(CORRELATION_ID_HEADER),
             no_confirm=True,
         )
         return cast("asyncio.Future[Any]", acknowledgement)

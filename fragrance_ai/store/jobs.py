@@ -75,7 +75,13 @@ def job_view(row: asyncpg.Record) -> JobView:
 async def advance_on(
     conn: asyncpg.Connection, job_id: UUID, to_status: JobStatus, fields: Mapping[str, Any]
 ) -> bool:
-    """``JobQueries.advance`` on ``conn``, inside the caller's transaction if any."""
+    """Move a job forward and set ``brief``, ``formula`` or ``error`` with it, on
+    ``conn``, inside the caller's transaction if any.
+
+    A move the state machine forbids (backwards, to itself, out of a terminal state)
+    changes nothing and returns False; the check and the write are one statement, so
+    concurrent moves of one job cannot interleave.
+    """
     unknown = set(fields) - ADVANCE_FIELDS
     if unknown:
         raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
@@ -154,27 +160,6 @@ class JobQueries:
         if row is None:
             raise JobNotFoundError(job_id)
         return job_view(row)
-
-    async def advance(self, job_id: UUID, to_status: JobStatus, **fields: Any) -> bool:
-        """Move a job forward and set ``brief``, ``formula`` or ``error`` with it.
-
-        A move the state machine forbids (backwards, to itself, out of a terminal state)
-        changes nothing and returns False; the check and the write are one statement, so
-        concurrent moves of one job cannot interleave.
-        """
-        async with self._pool.acquire() as conn:
-            return await advance_on(conn, job_id, to_status, fields)
-
-    async def bump_attempts(self, job_id: UUID) -> int:
-        """Count one more processing attempt; return the new count."""
-        attempts = await self._pool.fetchval(
-            "UPDATE jobs SET attempts = attempts + 1, updated_at = now()"
-            " WHERE id = $1 RETURNING attempts",
-            job_id,
-        )
-        if attempts is None:
-            raise JobNotFoundError(job_id)
-        return int(attempts)
 
     async def recent_jobs(
         self, tenant: str, limit: int, kind: JobKind | None = None

@@ -36,10 +36,3 @@ class LeaseQueries:
             "DELETE FROM leases WHERE name = $1 AND owner = $2", name, owner
         )
         return bool(result == "DELETE 1")
-
-    async def lease_owner(self, name: str) -> str | None:
-        """Who holds ``name`` now, or None when nobody does."""
-        owner = await self._pool.fetchval(
-            "SELECT owner FROM leases WHERE name = $1 AND expires_at >= clock_timestamp()", name
-        )
-        return None if owner is None else str(owner)

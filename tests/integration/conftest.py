@@ -28,6 +28,8 @@ import pytest
 
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
 from fragrance_ai.store import JobStore, Scope, open_pool
+from fragrance_ai.store.jobs import advance_on
+from schemas.jobs import JobStatus
 
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
 STOP_GRACE_S = 10.0
@@ -390,3 +392,9 @@ async def assert_each_completed_once(database_url: str, job_ids: list[UUID]) -> 
     )
     per_job = {UUID(row["key"]): row["n"] for row in commands}
     assert {job: per_job.get(job) for job in job_ids} == dict.fromkeys(job_ids, 1)
+
+
+async def advance(store: JobStore, job_id: UUID, to_status: JobStatus, **fields: Any) -> bool:
+    """Move a stored job as the event recorder does, outside any event."""
+    async with store.pool.acquire() as conn:
+        return await advance_on(conn, job_id, to_status, fields)

@@ -26,6 +26,7 @@ from tests.integration.conftest import (
     FAST_BRIEF,
     Api,
     Launcher,
+    advance,
     bearer,
     create_key,
     fetch,
@@ -325,14 +326,14 @@ async def test_keys_without_admin_see_no_worker_raw_output_paths_or_exception_te
         }  # fmt: skip
         await store.append_event(run_id, "stage_started", {"worker": internals[0]}, "s")
         await store.append_event(run_id, "policy_trained", {"outcome": outcome}, "p")
-        assert await store.advance(run_id, JobStatus.OPTIMISING)
-        assert await store.advance(run_id, JobStatus.SUCCEEDED, result=outcome)
+        assert await advance(store, run_id, JobStatus.OPTIMISING)
+        assert await advance(store, run_id, JobStatus.SUCCEEDED, result=outcome)
         await store.append_event(
             job_id, "brief_interpreted", {"details": {"raw_output": internals[1]}}, "b"
         )
         failed = {"stage": "optimising", "reason": "gave up", "detail": internals[3]}
         await store.append_event(job_id, "job_failed", failed, "f")
-        assert await store.advance(job_id, JobStatus.FAILED, error="optimising: gave up")
+        assert await advance(store, job_id, JobStatus.FAILED, error="optimising: gave up")
     finally:
         await pool.close()
 
@@ -386,8 +387,8 @@ async def test_only_an_admin_promotes_the_policy_that_optimizer_policy_serves(
     pool = await open_pool(launch.database_url, max_size=1)
     try:
         store = JobStore(pool)
-        assert await store.advance(first, JobStatus.OPTIMISING)
-        assert await store.advance(first, JobStatus.SUCCEEDED, result={"run": "…"})
+        assert await advance(store, first, JobStatus.OPTIMISING)
+        assert await advance(store, first, JobStatus.SUCCEEDED, result={"run": "…"})
     finally:
         await pool.close()
     await asyncio.to_thread(untrained_policy, checkpoints / f"run-{first.hex}" / "policy.pt")

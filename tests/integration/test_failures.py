@@ -34,6 +34,7 @@ from tests.integration.conftest import (
     TENANT,
     Api,
     Launcher,
+    advance,
     all_succeeded,
     assert_each_completed_once,
     fetch,
@@ -202,8 +203,8 @@ async def test_dev_drives_again_the_jobs_a_previous_run_left_unfinished(
             JobKind.FORMULATION, FAST_BRIEF, FormulationOptions(), tenant=TENANT
         )
         brief = interpret(FAST_BRIEF).brief.model_dump(mode="json")
-        assert await store.advance(halfway, JobStatus.INTERPRETING)
-        assert await store.advance(halfway, JobStatus.OPTIMISING, brief=brief)
+        assert await advance(store, halfway, JobStatus.INTERPRETING)
+        assert await advance(store, halfway, JobStatus.OPTIMISING, brief=brief)
     finally:
         await pool.close()
     port = free_loopback_port()
