@@ -1,17 +1,19 @@
 # One entry point for people and CI. `make dev` installs and runs the whole system on
 # its embedded broker and database; `make test` installs and runs the tests.
+# The project's Python (pyproject: >=3.11,<3.12), named so a newer python3 is not picked.
+PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
 ONNX_VENV ?= .venv-onnx
 
-.PHONY: install dev test lint typecheck check bench smoke compose-config metrics-check dashboard ci
+.PHONY: install dev test test-unit lint typecheck check bench smoke compose-config metrics-check dashboard ci
 .PHONY: deploy-lint constraints api-documents
 .PHONY: onnx-venv test-onnx model-qwen
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[all,dev]'
 	# The model wheel declares a llama.cpp runtime we do not use: transformers reads the GGUF.
@@ -23,7 +25,7 @@ install: $(VENV)/.installed
 # The ONNX Runtime backend: optimum-onnx needs transformers<4.58, the main environment
 # has transformers 5, so the backend and its tests get an environment of their own.
 $(ONNX_VENV)/.installed: pyproject.toml
-	python3 -m venv $(ONNX_VENV)
+	$(PYTHON) -m venv $(ONNX_VENV)
 	$(ONNX_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(ONNX_VENV)/bin/python -m pip install --quiet 'torch==2.13.0'
 	$(ONNX_VENV)/bin/python -m pip install --quiet -e '.[llm,onnx]' pytest pytest-asyncio pytest-timeout
@@ -66,6 +68,10 @@ typecheck: install
 
 test: install
 	$(BIN)/pytest
+
+# The quick loop: unit tests without those marked slow (the packaged model's), no broker.
+test-unit: install
+	$(BIN)/pytest -q tests/unit -m 'not slow'
 
 check: lint typecheck test
 

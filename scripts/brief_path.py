@@ -1,0 +1,126 @@
+"""Which of the project's modules one brief passes through, from `POST /v1/formulations`
+to its stored formula: the length of the path a newcomer follows.
+
+It runs the whole system in this process as `fragrance-ai dev` does (embedded broker
+and database in a temporary folder, the settings of APP_ENV, development by default,
+so the language model reads the brief too), formulates another brief to warm everything up,
+then records the project's functions called while a second brief goes from its POST to
+`succeeded`, in every thread. Modules only imported, or running on their own clocks
+(metrics refreshes, the sweeper), are left out unless the brief's work called them.
+
+Run: python scripts/brief_path.py [--brief TEXT]
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("fragrance_ai", "brokers", "handlers", "schemas", "settings")
+BRIEF = "a fresh citrus summer scent for men, woody base, under $40/kg"
+# A different brief warms up, so the recorded one is not answered from the LLM cache.
+WARM_UP = "a soft powdery iris and violet for winter evenings"
+
+
+class CallRecorder:
+    """A profile hook in every thread; it notes the module of each project function
+    called while `recording` is set."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.modules: set[str] = set()
+        self._roots = tuple(str(ROOT / package) for package in PACKAGES)
+
+    def hook(self, frame: FrameType, event: str, arg: Any) -> None:
+        if self.recording and event == "call":
+            filename = frame.f_code.co_filename
+            if filename.startswith(self._roots):
+                self.modules.add(str(Path(filename).relative_to(ROOT)))
+
+    def install(self) -> None:
+        sys.setprofile(self.hook)
+        threading.setprofile(self.hook)
+
+
+async def formulate(http: aiohttp.ClientSession, url: str, key: str, brief: str) -> str:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with http.post(f"{url}/v1/formulations", json={"brief": brief}, headers=headers) as r:
+        if r.status != 202:
+            raise SystemExit(f"POST answered {r.status}: {await r.text()}")
+        job = await r.json()
+    while True:
+        async with http.get(f"{url}/v1/jobs/{job['job_id']}", headers=headers) as r:
+            status = (await r.json())["status"]
+        if status in {"succeeded", "failed", "cancelled"}:
+            return str(status)
+        await asyncio.sleep(0.05)
+
+
+async def new_key(database_url: str) -> str:
+    from fragrance_ai.store import JobStore, Scope, open_pool
+
+    pool = await open_pool(database_url, max_size=1)
+    try:
+        _, key = await JobStore(pool).create_api_key("brief-path", Scope)
+    finally:
+        await pool.close()
+    return key
+
+
+async def main(args: argparse.Namespace, recorder: CallRecorder) -> None:
+    from fragrance_ai.cli.programs import configured
+    from fragrance_ai.embedded.broker import free_loopback_port
+    from fragrance_ai.programs import dev
+
+    settings = configured()
+    settings.set("api.port", free_loopback_port())
+    settings.set("metrics.port", 0)
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    stop = asyncio.Event()
+    running = asyncio.create_task(dev.run_dev(settings, stop))
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if running.done():
+                running.result()
+            try:
+                async with http.get(f"{url}/ready") as r:
+                    if r.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+        key = await new_key(settings.database.url)
+        print("warm-up:", await formulate(http, url, key, WARM_UP), file=sys.stderr)
+        recorder.recording = True
+        status = await formulate(http, url, key, args.brief)
+        recorder.recording = False
+    stop.set()
+    await running
+    by_package = Counter(Path(m).parts[0] if len(Path(m).parts) < 3 else "/".join(Path(m).parts[:2])
+                         for m in recorder.modules)  # fmt: skip
+    print(f"brief: {args.brief!r} -> {status}")
+    for module in sorted(recorder.modules):
+        print(f"  {module}")
+    print("by package: " + ", ".join(f"{p} {n}" for p, n in sorted(by_package.items())))
+    print(f"modules on the path: {len(recorder.modules)}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brief", default=BRIEF)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="brief-path-") as data_home:
+        os.environ["XDG_DATA_HOME"] = data_home
+        os.environ.setdefault("APP_ENV", "development")
+        recorder = CallRecorder()
+        recorder.install()
+        asyncio.run(main(arguments, recorder))
