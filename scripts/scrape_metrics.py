@@ -15,7 +15,7 @@ import urllib.request
 
 from fragrance_ai.config_loader import load_settings
 from fragrance_ai.embedded.broker import EmbeddedBroker
-from fragrance_ai.metrics.catalogue import all_metric_names
+from fragrance_ai.metrics.exposition import all_metric_names
 from fragrance_ai.programs.worker import run_worker
 
 

@@ -1,6 +1,10 @@
-"""Rendering a registry for Prometheus, and the names it will render."""
+"""Rendering a registry for Prometheus, and the names it will render: this process's, or
+every metric any of the programs registers (for checks of dashboards and alerts)."""
+
+import importlib
 
 from aiohttp import web
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 
@@ -33,3 +37,22 @@ def registered_names(registry: CollectorRegistry = REGISTRY) -> set[str]:
 def _sample_names(family: Metric) -> set[str]:
     suffixes = SUFFIXES.get(family.type, ("",))
     return {family.name + suffix for suffix in suffixes} | {s.name for s in family.samples}
+
+
+METRIC_MODULES = (
+    "fragrance_ai.metrics.http",
+    "fragrance_ai.metrics.jobs",
+    "fragrance_ai.metrics.queue_size",
+    "fragrance_ai.metrics.rl",
+    "brokers.dead_letter",
+    "fragrance_ai.llm.metrics",
+)
+
+
+def all_metric_names() -> set[str]:
+    """Sample names of the API's and both workers' metrics, FastStream's included."""
+    for module in METRIC_MODULES:
+        importlib.import_module(module)
+    # Registers FastStream's metrics as a worker does (or finds them registered).
+    KafkaPrometheusMiddleware(registry=REGISTRY)
+    return registered_names(REGISTRY)

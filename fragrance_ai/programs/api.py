@@ -20,8 +20,8 @@ from fragrance_ai.jobs.relay import OutboxRelay, Send
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
 from fragrance_ai.jobs.undeliverable import fail_its_job
+from fragrance_ai.metrics.jobs import PrometheusSweepCounts
 from fragrance_ai.metrics.settings import metrics_settings
-from fragrance_ai.metrics.sweeper import PrometheusSweepCounts
 from fragrance_ai.probes import READINESS, broker_check
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.ports import start_site

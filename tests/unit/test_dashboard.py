@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fragrance_ai.metrics.catalogue import all_metric_names
+from fragrance_ai.metrics.exposition import all_metric_names
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 DASHBOARDS = sorted((INFRA / "grafana" / "dashboards").glob("*.json"))
