@@ -3,16 +3,23 @@
 Bodies are described by the models the views parse (validation mode) and answer with
 (serialization mode); security and error answers follow from each view's `requires` or
 `public` mark, its path parameters and its body, the same facts the middlewares act on.
+
+It is served at `/openapi.json`, open to every caller, with a `/docs` page to read it:
+one static file that reads `/openapi.json` and loads nothing from elsewhere, so it works
+where the API has no way out to the internet.
 """
 
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
+from importlib.resources import files
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from fragrance_ai.http.auth import UNAUTHORIZED_DETAIL, is_public, required_scope
+from fragrance_ai.http.auth import UNAUTHORIZED_DETAIL, is_public, public, required_scope
+from fragrance_ai.http.keys import OPENAPI
 from fragrance_ai.http.problems import PROBLEM_JSON
 from fragrance_ai.http.route import Answer, Route
 from fragrance_ai.http.sse import EVENT_NUMBER_PATTERN
@@ -240,3 +247,16 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             },
         },
     }
+
+
+DOCS_PAGE = files("fragrance_ai.http").joinpath("static/docs.html").read_bytes()
+
+
+@public
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")
+
+
+@public
+async def docs_page(request: web.Request) -> web.Response:
+    return web.Response(body=DOCS_PAGE, content_type="text/html", charset="utf-8")

@@ -5,10 +5,9 @@ import orjson
 from aiohttp import web
 
 from fragrance_ai import probes
-from fragrance_ai.http import api_docs, log_stream, sse, studio, training_views, views
+from fragrance_ai.http import log_stream, openapi, sse, studio, training_views, views
 from fragrance_ai.http.auth import public, requires
 from fragrance_ai.http.keys import OPENAPI
-from fragrance_ai.http.openapi import openapi_document
 from fragrance_ai.http.route import Answer, Route
 from fragrance_ai.metrics import metrics_view
 from fragrance_ai.store import Scope
@@ -82,16 +81,16 @@ ROUTES: tuple[Route, ...] = (
           tag="operations"),
     Route("GET", "/metrics", api_metrics, "Prometheus metrics",
           (Answer(200, "The exposition format", media_type="text/plain"),), tag="operations"),
-    Route("GET", "/openapi.json", api_docs.openapi_json, "This document",
+    Route("GET", "/openapi.json", openapi.openapi_json, "This document",
           (Answer(200, "OpenAPI 3.1", media_type="application/json"),), tag="documents"),
-    Route("GET", "/docs", api_docs.docs_page, "This document, to read",
+    Route("GET", "/docs", openapi.docs_page, "This document, to read",
           (Answer(200, "A page that reads /openapi.json", media_type="text/html"),),
           tag="documents"),
 )  # fmt: skip
 
 
 def add_routes(app: web.Application) -> None:
-    app[OPENAPI] = orjson.dumps(openapi_document(ROUTES))
+    app[OPENAPI] = orjson.dumps(openapi.openapi_document(ROUTES))
     for route in ROUTES:
         # add_route, not add_get: no implicit HEAD, which the document does not describe.
         app.router.add_route(route.method, route.path, route.view)
