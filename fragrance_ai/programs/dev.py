@@ -25,7 +25,7 @@ from fragrance_ai.embedded.postgres import default_data_dir
 from fragrance_ai.jobs.recovery import redrive_unfinished
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.api import serve_api
-from fragrance_ai.programs.embedded_parts import start_broker, start_database
+from fragrance_ai.programs.embedded import start_broker, start_database
 from fragrance_ai.programs.ports import require_free
 from fragrance_ai.programs.stopping import bounded, unless_stopped
 from fragrance_ai.programs.worker import run_worker
