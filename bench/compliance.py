@@ -81,7 +81,7 @@ def compliant(text: str, use_ga: bool) -> tuple[str, bool | None, str]:
             formula = optimise_with_ga(brief).best
         else:
             formula = optimise(brief).formula
-    except FormulationError as error:
+    except (BriefError, FormulationError) as error:
         return brief.product.value, None, f"refused: {error}"
     worst, worst_ratio = "", 0.0
     ok = formula.ifra_compliant

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from fragrance_ai.catalog import Catalog, load_catalog
+from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser import FormulationError, optimise, select_candidates
 from fragrance_ai.optimiser.ga import GAConfig, optimise_with_ga
@@ -107,7 +108,7 @@ def feasible_briefs(count: int, catalog: Catalog) -> list[tuple[Brief, float, fl
         brief = sample_brief(rng, catalog)
         try:
             result, seconds = timed(lambda b=brief: optimise(b, catalog))
-        except FormulationError:
+        except (BriefError, FormulationError):
             continue
         found.append((brief, result.objective, seconds))  # type: ignore[attr-defined]
     return found

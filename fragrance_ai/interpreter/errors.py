@@ -1,17 +1,23 @@
-"""Errors raised for a brief the interpreter cannot turn into a Brief.
+"""What can be wrong with a brief, as read from text or as asked of the catalog.
 
-Every message is written for the perfumer: it says what was wrong with the text
-and, where it can, how to say it instead.
+The one home of these errors: the interpreter, the LLM ensemble and the optimiser all
+raise them, so one `except BriefError` catches a brief refused anywhere. Every message
+is written for the perfumer: it says what was wrong and, where it can, how to say it
+instead.
 """
+
+from collections.abc import Sequence
 
 from schemas.brief import MAX_BRIEF_CHARS
 
 
 class BriefError(ValueError):
-    """The brief text cannot be interpreted; the message says why."""
+    """The brief cannot be used as it is; the message says why."""
 
 
 class EmptyBriefError(BriefError):
+    """Nothing readable is left once blanks, invisible and control characters go."""
+
     def __init__(self) -> None:
         super().__init__(
             "the brief is empty: describe the scent in a few words, "
@@ -20,9 +26,12 @@ class EmptyBriefError(BriefError):
 
 
 class BriefTooLongError(BriefError):
-    def __init__(self, length: int) -> None:
+    """The brief passes a length limit: in characters, or in a model's tokens."""
+
+    def __init__(self, length: int, limit: int = MAX_BRIEF_CHARS, unit: str = "characters") -> None:
+        self.length, self.limit = length, limit
         super().__init__(
-            f"the brief is {length} characters long; the limit is {MAX_BRIEF_CHARS}: "
+            f"the brief is {length} {unit} long; the limit is {limit} {unit}: "
             "keep to the families, notes, materials and constraints that matter"
         )
 
@@ -32,9 +41,11 @@ class ContradictoryBriefError(BriefError):
 
 
 class UnknownMaterialError(BriefError):
-    def __init__(self, name: str, suggestions: list[str], catalog_size: int) -> None:
+    """The brief names a material the ingredient catalog does not hold."""
+
+    def __init__(self, name: str, suggestions: Sequence[str], catalog_size: int) -> None:
         self.name = name
-        self.suggestions = suggestions
+        self.suggestions = list(suggestions)
         hint = (
             f"close catalog names: {', '.join(suggestions)}"
             if suggestions

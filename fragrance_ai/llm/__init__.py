@@ -12,8 +12,6 @@ from fragrance_ai.llm.ensemble import combine
 from fragrance_ai.llm.errors import (
     BackendNotInstalledError,
     BriefRefusedError,
-    BriefTooLongError,
-    EmptyBriefError,
     LLMError,
     ModelNotFoundError,
     ModelsMissingError,
@@ -21,15 +19,12 @@ from fragrance_ai.llm.errors import (
     NoInterpretationError,
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
-    UntrustedInputError,
 )
 from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome
 
 __all__ = [
     "BackendNotInstalledError",
     "BriefRefusedError",
-    "BriefTooLongError",
-    "EmptyBriefError",
     "EnsembleConfig",
     "EnsembleResult",
     "FieldDecision",
@@ -44,7 +39,6 @@ __all__ = [
     "NoInterpretationError",
     "QuantizationUnavailableError",
     "UnsupportedBackendOptionError",
-    "UntrustedInputError",
     "cache_key",
     "combine",
     "combine_outcomes",

@@ -1,4 +1,7 @@
-"""Errors of the LLM ensemble: each names what was wrong and what to change."""
+"""Errors of the LLM ensemble: each names what was wrong and what to change.
+
+Text that cannot be given to a model (empty, too long) is a brief's fault, not the
+ensemble's: those are interpreter.errors' EmptyBriefError and BriefTooLongError."""
 
 from collections.abc import Sequence
 
@@ -41,18 +44,6 @@ class UnsupportedBackendOptionError(LLMError):
 
 class ModelUnavailableError(LLMError):
     """A served model's server refused or could not be reached, retries included."""
-
-
-class UntrustedInputError(LLMError):
-    """The brief text cannot be given to a model as it is."""
-
-
-class BriefTooLongError(UntrustedInputError):
-    """The brief exceeds the token budget allowed before inference."""
-
-
-class EmptyBriefError(UntrustedInputError):
-    """Nothing readable is left once invisible characters are removed."""
 
 
 class NoInterpretationError(LLMError):

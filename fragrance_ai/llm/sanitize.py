@@ -4,7 +4,7 @@ import re
 import unicodedata
 from typing import Any
 
-from fragrance_ai.llm.errors import BriefTooLongError, EmptyBriefError
+from fragrance_ai.interpreter.errors import BriefTooLongError, EmptyBriefError
 
 # Characters per token are rarely above this, so a longer text cannot fit the budget
 # and is refused before the tokenizer has to read all of it.
@@ -22,9 +22,7 @@ def clean_brief_text(text: str) -> str:
     )
     cleaned = _WHITESPACE.sub(" ", visible).strip()
     if not cleaned:
-        raise EmptyBriefError(
-            "the brief is empty once invisible and control characters are removed"
-        )
+        raise EmptyBriefError()
     return cleaned
 
 
@@ -32,15 +30,10 @@ def enforce_token_budget(text: str, tokenizer: Any, max_tokens: int) -> int | No
     """Return the brief's token count, or raise BriefTooLongError naming both numbers.
     Without a tokenizer (a served model) only the character bound is checked: None."""
     if len(text) > max_tokens * _MAX_CHARS_PER_TOKEN:
-        raise BriefTooLongError(
-            f"the brief is {len(text)} characters long, far over the budget of "
-            f"{max_tokens} tokens; shorten it"
-        )
+        raise BriefTooLongError(len(text), max_tokens * _MAX_CHARS_PER_TOKEN)
     if tokenizer is None:
         return None
     count = len(tokenizer(text, add_special_tokens=False)["input_ids"])
     if count > max_tokens:
-        raise BriefTooLongError(
-            f"the brief is {count} tokens long; the limit is {max_tokens} tokens; shorten it"
-        )
+        raise BriefTooLongError(count, max_tokens, unit="tokens")
     return count

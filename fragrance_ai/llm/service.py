@@ -62,7 +62,7 @@ class LLMEnsemble:
         return cleaned
 
     async def interpret(self, text: str) -> EnsembleResult:
-        """Raises UntrustedInputError for unusable text and BriefRefusedError, before any
+        """Raises EmptyBriefError or BriefTooLongError for unusable text and BriefRefusedError, before any
         model is asked, for text the rule-based interpreter refuses (no scent words, off
         topic, contradictory); a model's failure is recorded, never raised."""
         cleaned = self.prepare(text)

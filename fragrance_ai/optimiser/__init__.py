@@ -3,20 +3,16 @@
 from fragrance_ai.optimiser.candidates import select_candidates
 from fragrance_ai.optimiser.errors import (
     BudgetTooLowError,
-    ContradictoryBriefError,
     FormulationError,
     NoCandidatesError,
-    UnknownMaterialError,
 )
 from fragrance_ai.optimiser.reference import OptimisationResult, optimise
 
 __all__ = [
     "BudgetTooLowError",
-    "ContradictoryBriefError",
     "FormulationError",
     "NoCandidatesError",
     "OptimisationResult",
-    "UnknownMaterialError",
     "optimise",
     "select_candidates",
 ]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fragrance_ai.interpreter.errors import ContradictoryBriefError
 from fragrance_ai.objective.constants import PRESENT_PERCENT
 from fragrance_ai.objective.dosing import effective_percent, held_members, material_caps
-from fragrance_ai.optimiser.errors import ContradictoryBriefError
 from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief
 from schemas.material import Material

@@ -9,9 +9,12 @@ keeps it reachable. Use levels cap most materials, so roomy materials come in un
 set can fill 100%.
 """
 
+import difflib
+
 import numpy as np
 
 from fragrance_ai.catalog import Catalog
+from fragrance_ai.interpreter.errors import ContradictoryBriefError, UnknownMaterialError
 from fragrance_ai.objective.constants import ROLES
 from fragrance_ai.objective.dosing import (
     accord_for,
@@ -23,11 +26,7 @@ from fragrance_ai.objective.dosing import (
 from fragrance_ai.objective.profile import odour_vector, target_vector
 from fragrance_ai.objective.pyramid import pyramid_target
 from fragrance_ai.objective.scalar import is_excluded, satisfies
-from fragrance_ai.optimiser.errors import (
-    ContradictoryBriefError,
-    NoCandidatesError,
-    UnknownMaterialError,
-)
+from fragrance_ai.optimiser.errors import NoCandidatesError
 from fragrance_ai.optimiser.projection import reachable_percent
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
@@ -35,11 +34,12 @@ from schemas.material import Material
 
 
 def check_brief(brief: Brief, catalog: Catalog) -> None:
-    """Raise a FormulationError naming what in the brief the catalog cannot honour."""
+    """Raise a BriefError naming what in the brief the catalog cannot honour."""
     unknown = [i for i in (*brief.wanted_materials, *brief.excluded_materials) if i not in catalog]
     if unknown:
+        ids = [m.id for m in catalog]
         raise UnknownMaterialError(
-            f"the brief names material(s) not in the catalog: {', '.join(unknown)}"
+            unknown[0], difflib.get_close_matches(unknown[0], ids, n=3), len(ids)
         )
     ruled_out = [i for i in brief.wanted_materials if is_excluded(catalog.get(i), brief)]
     if ruled_out:
@@ -82,7 +82,7 @@ def select_candidates(
     up to `size` materials (default: brief.max_materials), in catalog order.
 
     A wanted note that no allowed material carries is left to the objective's
-    `wanted` part. Raises UnknownMaterialError, ContradictoryBriefError or
+    `wanted` part. Raises UnknownMaterialError, ContradictoryBriefError (BriefErrors) or
     NoCandidatesError when the brief cannot be honoured by this catalog. A material
     holding a substance the brief's IFRA category prohibits never enters unless the
     brief wants it, where the bounds then refuse it by name."""

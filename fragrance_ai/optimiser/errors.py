@@ -1,16 +1,11 @@
-"""What can make a brief impossible to formulate; each message says what was wrong."""
+"""What can make a valid brief impossible to formulate; each message says what was wrong.
+
+A brief at fault in itself (an unknown material, a contradiction) raises
+interpreter.errors' BriefError, wherever it is found: catch both at a job's edge."""
 
 
 class FormulationError(ValueError):
     """The brief cannot be turned into a compliant formula."""
-
-
-class UnknownMaterialError(FormulationError):
-    """The brief names a material id that the catalog does not hold."""
-
-
-class ContradictoryBriefError(FormulationError):
-    """The brief asks for things that rule each other out."""
 
 
 class NoCandidatesError(FormulationError):

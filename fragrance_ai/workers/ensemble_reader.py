@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.cache_key import cache_key
-from fragrance_ai.llm.errors import NoInterpretationError, UntrustedInputError
+from fragrance_ai.llm.errors import NoInterpretationError
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
 from fragrance_ai.llm.results import RULE_BASED, EnsembleResult
 from fragrance_ai.store import JobStore
@@ -46,7 +46,7 @@ class EnsembleReader:
             return Interpretation.model_validate(hit["interpretation"]), details
         try:
             result = await self.ensemble.interpret(text)
-        except (UntrustedInputError, NoInterpretationError) as exc:
+        except NoInterpretationError as exc:
             raise UnreadableBriefError(str(exc)) from exc
         interpretation = explain(text, result)
         details = {"source": "ensemble", **result.model_dump(mode="json", exclude={"brief"})}

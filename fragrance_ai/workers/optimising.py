@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.workers.cancellation import CancellationGuard
@@ -42,11 +43,11 @@ class OptimisingStage:
         work = with_retries(
             lambda: asyncio.to_thread(optimiser, command.brief, command.options),
             self.retry,
-            permanent=(FormulationError,),
+            permanent=(BriefError, FormulationError),
         )
         try:
             formula = await (self.guard.run(command.job_id, work) if self.guard else work)
-        except FormulationError as exc:
+        except (BriefError, FormulationError) as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
         except RetriesExhaustedError as exc:
             return JobFailed(job_id=command.job_id, stage=STAGE, reason=exc.reason, detail=str(exc))

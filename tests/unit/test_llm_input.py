@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
+from fragrance_ai.interpreter.errors import BriefTooLongError, EmptyBriefError
 from fragrance_ai.llm import (
-    BriefTooLongError,
-    EmptyBriefError,
     cache_key,
     normalise_for_cache,
     parse_ensemble_config,

@@ -5,9 +5,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from fragrance_ai.interpreter.errors import BriefTooLongError
 from fragrance_ai.llm import (
     BriefRefusedError,
-    BriefTooLongError,
     LLMEnsemble,
     parse_ensemble_config,
 )

@@ -7,15 +7,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
+from fragrance_ai.interpreter.errors import ContradictoryBriefError, UnknownMaterialError
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.objective.dosing import effective_percent
 from fragrance_ai.objective.scalar import is_excluded
 from fragrance_ai.optimiser import (
     BudgetTooLowError,
-    ContradictoryBriefError,
     FormulationError,
     NoCandidatesError,
-    UnknownMaterialError,
     optimise,
     select_candidates,
 )

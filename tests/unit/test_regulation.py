@@ -9,8 +9,9 @@ import pytest
 
 from fragrance_ai.catalog import load_catalog
 from fragrance_ai.interpreter import interpret
+from fragrance_ai.interpreter.errors import ContradictoryBriefError
 from fragrance_ai.objective import assemble_formula
-from fragrance_ai.optimiser import ContradictoryBriefError, optimise
+from fragrance_ai.optimiser import optimise
 from fragrance_ai.regulation import RegulationDataError, load_regulation
 from fragrance_ai.regulation.composition import COLUMNS as CONSTITUENT_COLUMNS
 from fragrance_ai.regulation.composition import parse_constituents
