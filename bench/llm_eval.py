@@ -35,6 +35,7 @@ from fragrance_ai.llm import (
 from fragrance_ai.llm.calibration import Calibration, LabelledReading, combine_case, fit
 from fragrance_ai.llm.factory import load_ensemble
 from schemas.brief import Brief
+from schemas.interpretation import Interpretation
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"
 EXACT_FIELDS = ("concentration", "season", "gender")
@@ -201,7 +202,9 @@ def _score(
         briefs = {o.model: o.brief for o in outs}
         for model in models:
             cards[model].add(briefs.get(model), want)
-        combined = combine_outcomes(config, outs, rule).brief if rule else None
+        combined = (
+            combine_outcomes(config, outs, Interpretation(brief=rule)).brief if rule else None
+        )
         cards["ensemble"].add(combined, want)
         cards["ensemble_cv"].add(cv, want)
     return {name: card.row() for name, card in cards.items()}

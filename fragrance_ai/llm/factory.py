@@ -21,18 +21,17 @@ from fragrance_ai.llm.prompt import shared_messages
 from fragrance_ai.llm.remote import ServedModel
 from fragrance_ai.llm.service import LLMEnsemble, Member, RuleBased
 from fragrance_ai.llm.sources import LocatedModel, locate_enabled
-from schemas.brief import Brief
+from schemas.interpretation import Interpretation
 
 
-def rule_based_brief(text: str) -> Brief:
-    """The rule-based interpreter's brief; imported late so the LLM package loads alone."""
+def read_by_rules(text: str) -> Interpretation:
+    """The rule-based interpreter's reading; imported late so the LLM package loads alone."""
     from fragrance_ai.interpreter import interpret
 
-    brief: Brief = interpret(text).brief
-    return brief
+    return interpret(text)
 
 
-def load_ensemble(config: EnsembleConfig, rule_based: RuleBased = rule_based_brief) -> LLMEnsemble:
+def load_ensemble(config: EnsembleConfig, rule_based: RuleBased = read_by_rules) -> LLMEnsemble:
     """Blocking and slow (model loading): call it once at start-up, off the event loop.
 
     Raises ModelsMissingError naming every missing model and where it was looked for,
@@ -78,7 +77,7 @@ def served_models(config: EnsembleConfig) -> dict[str, ServedModel]:
 def assemble_ensemble(
     config: EnsembleConfig,
     generators: Mapping[str, TransformersGenerator],
-    rule_based: RuleBased = rule_based_brief,
+    rule_based: RuleBased = read_by_rules,
     served: Mapping[str, ServedModel] | None = None,
 ) -> LLMEnsemble:
     """The service over loaded generators, each behind a batcher set by `config`, and

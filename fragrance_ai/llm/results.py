@@ -3,6 +3,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.brief import Brief
+from schemas.interpretation import Interpretation
 
 RULE_BASED = "rule_based"
 
@@ -39,11 +40,18 @@ class FieldDecision(BaseModel):
 
 
 class EnsembleResult(BaseModel):
-    """The combined brief and the record of how it came about."""
+    """The combined brief, explained, and the record of how it came about."""
 
     model_config = ConfigDict(frozen=True)
 
-    brief: Brief = Field(description="The combined brief")
+    interpretation: Interpretation = Field(
+        description="The combined brief, the rules' words for the fields they helped "
+        "decide, and a note for each field a model decided without them"
+    )
     outcomes: tuple[ModelOutcome, ...] = Field(description="Each enabled model's attempt")
     fields: dict[str, FieldDecision] = Field(description="Per Brief field: confidence, deciders")
     fallback_used: bool = Field(description="True when no model produced a valid brief")
+
+    @property
+    def brief(self) -> Brief:
+        return self.interpretation.brief

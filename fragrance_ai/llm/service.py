@@ -11,11 +11,12 @@ from fragrance_ai.llm.ensemble import Reading, combine
 from fragrance_ai.llm.errors import BriefRefusedError
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.prompt import Prompt
-from fragrance_ai.llm.results import EnsembleResult, ModelOutcome
+from fragrance_ai.llm.results import RULE_BASED, EnsembleResult, FieldDecision, ModelOutcome
 from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from schemas.brief import Brief
+from schemas.interpretation import Interpretation
 
-RuleBased = Callable[[str], Brief]
+RuleBased = Callable[[str], Interpretation]
 
 
 class Generator(Protocol):
@@ -66,7 +67,7 @@ class LLMEnsemble:
         model is asked, for text the rule-based interpreter refuses (no scent words, off
         topic, contradictory); a model's failure is recorded, never raised."""
         cleaned = self.prepare(text)
-        rule_brief = await asyncio.to_thread(self._rule_based_or_refusal, cleaned)
+        rules = await asyncio.to_thread(self._rule_based_or_refusal, cleaned)
         outcomes = await asyncio.gather(
             *(
                 attempt_brief(
@@ -80,9 +81,9 @@ class LLMEnsemble:
                 for name, member in self.members.items()
             )
         )
-        return combine_outcomes(self.config, tuple(outcomes), rule_brief)
+        return combine_outcomes(self.config, tuple(outcomes), rules)
 
-    def _rule_based_or_refusal(self, text: str) -> Brief:
+    def _rule_based_or_refusal(self, text: str) -> Interpretation:
         try:
             return self._rule_based(text)
         except ValueError as error:  # BriefError and pydantic errors are ValueErrors
@@ -94,9 +95,9 @@ class LLMEnsemble:
 
 
 def combine_outcomes(
-    config: EnsembleConfig, outcomes: tuple[ModelOutcome, ...], rule_brief: Brief
+    config: EnsembleConfig, outcomes: tuple[ModelOutcome, ...], rules: Interpretation
 ) -> EnsembleResult:
-    """The rule-based brief combined with every valid model brief, each model weighing
+    """The rule-based reading combined with every valid model brief, each model weighing
     only on the fields its calibration covers; with no valid model brief the rule-based
     brief is the whole answer."""
     specs = {spec.name: spec for spec in config.models}
@@ -105,5 +106,33 @@ def combine_outcomes(
         for o in outcomes
         if o.brief is not None
     ]
-    brief, fields = combine(rule_brief, readings, config.family_floor)
-    return EnsembleResult(brief=brief, outcomes=outcomes, fields=fields, fallback_used=not readings)
+    brief, fields = combine(rules.brief, readings, config.family_floor)
+    return EnsembleResult(
+        interpretation=explain(brief, fields, outcomes, rules),
+        outcomes=outcomes,
+        fields=fields,
+        fallback_used=not readings,
+    )
+
+
+def explain(
+    brief: Brief,
+    fields: Mapping[str, FieldDecision],
+    outcomes: tuple[ModelOutcome, ...],
+    rules: Interpretation,
+) -> Interpretation:
+    """The combined brief, with the rules' words for the fields the rules helped decide,
+    and a note for each field a model decided without them."""
+    models = ", ".join(f"{o.model} ({'valid' if o.valid else 'invalid'})" for o in outcomes)
+    notes = [f"read by the ensemble: {models}, and the rule-based interpreter"]
+    if not any(o.brief is not None for o in outcomes):
+        notes.append("no model gave a valid brief: the rule-based reading stands alone")
+    for field, decision in fields.items():
+        if decision.decided_by and RULE_BASED not in decision.decided_by:
+            notes.append(f"{field}: read by {', '.join(decision.decided_by)}")
+    evidence = {
+        field: words
+        for field, words in rules.evidence.items()
+        if field not in fields or RULE_BASED in fields[field].decided_by
+    }
+    return Interpretation(brief=brief, evidence=evidence, notes=[*notes, *rules.notes])

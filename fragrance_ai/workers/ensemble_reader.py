@@ -3,12 +3,10 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.cache_key import cache_key
 from fragrance_ai.llm.errors import NoInterpretationError
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
-from fragrance_ai.llm.results import RULE_BASED, EnsembleResult
 from fragrance_ai.store import JobStore
 from schemas.interpretation import Interpretation
 
@@ -48,29 +46,13 @@ class EnsembleReader:
             result = await self.ensemble.interpret(text)
         except NoInterpretationError as exc:
             raise UnreadableBriefError(str(exc)) from exc
-        interpretation = explain(text, result)
-        details = {"source": "ensemble", **result.model_dump(mode="json", exclude={"brief"})}
+        interpretation = result.interpretation
+        details = {
+            "source": "ensemble",
+            **result.model_dump(mode="json", exclude={"interpretation"}),
+        }
         if self.cache is not None:
             await self.cache.put(
                 key, {"interpretation": interpretation.model_dump(mode="json"), "details": details}
             )
         return interpretation, details
-
-
-def explain(text: str, result: EnsembleResult) -> Interpretation:
-    """The combined brief, with the rule-based reading's words for the fields the rules
-    helped decide, and a note for each field a model decided without them."""
-    models = ", ".join(f"{o.model} ({'valid' if o.valid else 'invalid'})" for o in result.outcomes)
-    notes = [f"read by the ensemble: {models}, and the rule-based interpreter"]
-    if result.fallback_used:
-        notes.append("no model gave a valid brief: the rule-based reading stands alone")
-    for field, decision in result.fields.items():
-        if decision.decided_by and RULE_BASED not in decision.decided_by:
-            notes.append(f"{field}: read by {', '.join(decision.decided_by)}")
-    rule_based = interpret(text)
-    evidence = {
-        field: words
-        for field, words in rule_based.evidence.items()
-        if field not in result.fields or RULE_BASED in result.fields[field].decided_by
-    }
-    return Interpretation(brief=result.brief, evidence=evidence, notes=[*notes, *rule_based.notes])

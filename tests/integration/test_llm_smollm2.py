@@ -32,7 +32,7 @@ async def test_smollm2_interprets_a_brief_and_the_ensemble_always_returns_one() 
     assert outcome.valid != result.fallback_used
     if not outcome.valid:
         assert outcome.repair_output is not None, "one repair is attempted before giving up"
-        alone = combine_outcomes(config, (), interpret(BRIEF).brief)
+        alone = combine_outcomes(config, (), interpret(BRIEF))
         assert result.brief == alone.brief
     assert isinstance(result.brief, Brief)
     assert set(result.fields) == set(Brief.model_fields)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from fragrance_ai.jobs.retry import RetryPolicy
-from fragrance_ai.llm.factory import rule_based_brief
+from fragrance_ai.llm.factory import read_by_rules
 from fragrance_ai.workers.ensemble_reader import EnsembleReader
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
 from schemas.interpretation import Interpretation
@@ -22,7 +22,7 @@ NOT_BRIEFS = [
 
 
 def _readers(model: FixedReplies) -> dict[str, BriefReader]:
-    ensemble = _ensemble({"qwen": model}, None, read_by_rules=rule_based_brief)
+    ensemble = _ensemble({"qwen": model}, None, read_by_rules=read_by_rules)
     return {"rules": RuleBasedReader(), "ensemble": EnsembleReader(ensemble)}
 
 
@@ -47,6 +47,21 @@ async def test_a_brief_read_by_the_ensemble_passes() -> None:
     assert isinstance(event, BriefInterpreted)
     assert event.details["source"] == "ensemble"
     assert len(model.prompts) == 1
+
+
+async def test_the_ensemble_reads_a_brief_by_the_rules_once_and_keeps_their_words() -> None:
+    readings: list[str] = []
+
+    def counted(text: str) -> Interpretation:
+        readings.append(text)
+        return read_by_rules(text)
+
+    ensemble = _ensemble(
+        {"qwen": FixedReplies(_json(season="summer"))}, None, read_by_rules=counted
+    )
+    interpretation, _ = await EnsembleReader(ensemble).read("smoky vetiver for winter")
+    assert readings == ["smoky vetiver for winter"]
+    assert "vetiver" in interpretation.evidence["wanted_notes"]
 
 
 @pytest.mark.parametrize("margin", [0.8, 1.0])

@@ -12,6 +12,7 @@ from fragrance_ai.interpreter import interpret
 from fragrance_ai.llm import EnsembleConfig, ModelOutcome, combine_outcomes, parse_ensemble_config
 from fragrance_ai.llm.calibration import LabelledReading, fit
 from schemas.brief import Brief
+from schemas.interpretation import Interpretation
 
 REPLIES = DATA.with_name("llm_eval_replies_smollm2.json")
 
@@ -56,7 +57,9 @@ def test_the_ensemble_reads_every_field_at_least_as_well_as_the_rules(
     rules, ensemble = Scorecard(), Scorecard()
     for want, rule_brief, outcomes in labelled:
         rules.add(rule_brief, want)
-        ensemble.add(combine_outcomes(development, outcomes, rule_brief).brief, want)
+        ensemble.add(
+            combine_outcomes(development, outcomes, Interpretation(brief=rule_brief)).brief, want
+        )
     by_rules, combined = rules.row(), ensemble.row()
     assert all(combined[field] >= by_rules[field] for field in by_rules), (by_rules, combined)
     assert combined["families_f1"] > by_rules["families_f1"]

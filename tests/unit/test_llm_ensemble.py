@@ -15,6 +15,7 @@ from fragrance_ai.llm import (
 from fragrance_ai.llm.calibration import LabelledReading, calibrate, fit
 from fragrance_ai.llm.ensemble import Reading
 from schemas.brief import Brief, Concentration, Season
+from schemas.interpretation import Interpretation
 from schemas.material import Family
 
 TRUSTED = FieldEvidence(confirms=3.0, adds=1.0, omits=-1.0)
@@ -131,7 +132,7 @@ def test_with_no_valid_model_brief_the_rules_brief_is_the_answer() -> None:
         )
     )
     rules = _brief(family_weights={"woody": 0.75, "amber": 0.25}, season="autumn", budget_per_kg=30)
-    result = combine_outcomes(config, (_outcome("qwen", None),), rules)
+    result = combine_outcomes(config, (_outcome("qwen", None),), Interpretation(brief=rules))
     assert result.brief == rules
     assert result.fallback_used
     assert {d.decided_by for d in result.fields.values()} == {("rule_based",)}

@@ -13,6 +13,7 @@ from fragrance_ai.llm.factory import assemble_ensemble, served_models
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.remote import ServedModel
 from schemas.brief import Brief, Season
+from schemas.interpretation import Interpretation
 
 REPLY = '{"family_weights":{"woody":1},"season":"winter"}'
 PROMPT = Prompt(
@@ -147,7 +148,9 @@ async def test_the_ensemble_asks_a_served_model_and_records_an_unreachable_one(
         }
     )
     rules = Brief(family_weights={"woody": 1}, season=Season.AUTUMN)
-    ensemble = assemble_ensemble(config, {}, lambda text: rules, served_models(config))
+    ensemble = assemble_ensemble(
+        config, {}, lambda text: Interpretation(brief=rules), served_models(config)
+    )
     result = await ensemble.interpret("woody for autumn")
     await ensemble.aclose()
     by_model = {o.model: o for o in result.outcomes}

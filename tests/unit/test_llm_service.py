@@ -16,6 +16,7 @@ from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.service import Member
 from schemas.brief import Brief, Season
+from schemas.interpretation import Interpretation
 
 MATERIALS = ("bergamot_oil_fcf", "vetiver_oil")
 NOTES = ("fresh", "smoky", "bergamot")
@@ -48,7 +49,7 @@ def _ensemble(
     replies: dict[str, FixedReplies],
     rule_brief: Brief | None,
     evidence: dict[str, dict[str, dict[str, float]]] | None = None,
-    read_by_rules: Callable[[str], Brief] | None = None,
+    read_by_rules: Callable[[str], Interpretation] | None = None,
 ) -> LLMEnsemble:
     models = {
         name: {"source_type": "path", "source": "/m", "evidence": (evidence or {}).get(name, {})}
@@ -64,10 +65,10 @@ def _ensemble(
         for name, generate in replies.items()
     }
 
-    def rule_based(text: str) -> Brief:
+    def rule_based(text: str) -> Interpretation:
         if rule_brief is None:
             raise ValueError("the brief names no olfactive family")
-        return rule_brief
+        return Interpretation(brief=rule_brief)
 
     return LLMEnsemble(config, members, read_by_rules or rule_based, MATERIALS, NOTES)
 
