@@ -1,7 +1,8 @@
 """The structured brief: what a perfumer asked for, in the catalog's vocabulary."""
 
+from collections.abc import Collection, Hashable, Mapping
 from enum import StrEnum
-from typing import Self
+from typing import Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -94,6 +95,27 @@ class Gender(StrEnum):
     UNISEX = "unisex"
 
 
+F = TypeVar("F", bound=Hashable)
+
+
+def wanted_families(weights: Mapping[F, object]) -> set[F]:
+    """The families a weighting wants: those weighted above zero. Weights may come
+    unchecked (a model's reply), so anything but a positive number wants nothing."""
+    return {f for f, w in weights.items() if isinstance(w, int | float) and w > 0}
+
+
+def wanted_and_excluded(weights: Mapping[F, object], excluded: Collection[F]) -> list[F]:
+    """The families both wanted by `weights` and excluded, sorted: the one test of a
+    brief that asks for a family and rules it out."""
+    return sorted(wanted_families(weights) & set(excluded), key=str)
+
+
+def without_families(weights: Mapping[F, float], excluded: Collection[F]) -> dict[F, float]:
+    """The weights with every excluded family left out: an exclusion wins over a pull
+    the brief's words did not ask for outright (a mood word, a season's prior)."""
+    return {f: w for f, w in weights.items() if f not in excluded}
+
+
 class Brief(BaseModel):
     """A structured brief. Costs are USD per kg of fragrance concentrate."""
 
@@ -162,7 +184,7 @@ class Brief(BaseModel):
                 raise ValueError(
                     f"the brief both wants and excludes the {kind}(s) {', '.join(both)}"
                 )
-        clash = sorted(f for f in self.excluded_families if self.family_weights.get(f, 0) > 0)
+        clash = wanted_and_excluded(self.family_weights, self.excluded_families)
         if clash:
             raise ValueError(
                 f"the brief both wants and excludes the family(ies) {', '.join(clash)}"

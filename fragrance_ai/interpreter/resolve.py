@@ -8,7 +8,14 @@ from fragrance_ai.catalog import Catalog
 from fragrance_ai.interpreter import lexicon as lx
 from fragrance_ai.interpreter.draft import Draft
 from fragrance_ai.interpreter.errors import ContradictoryBriefError, VagueBriefError
-from schemas.brief import Concentration, Gender, Season, Style
+from schemas.brief import (
+    Concentration,
+    Gender,
+    Season,
+    Style,
+    wanted_and_excluded,
+    without_families,
+)
 from schemas.material import Family
 
 PRIOR_WEIGHT = 0.3
@@ -23,9 +30,9 @@ def _clash(wanted: str, excluded: str, what: str) -> ContradictoryBriefError:
 
 
 def check_contradictions(draft: Draft, catalog: Catalog) -> None:
-    for family, words in draft.excluded_families.items():
-        if draft.hard.get(family, 0.0) > 0:
-            raise _clash(draft.wanted_by[family][0], words, f"the {family} family")
+    for family in wanted_and_excluded(draft.hard, draft.excluded_families):
+        words = draft.excluded_families[family]
+        raise _clash(draft.wanted_by[family][0], words, f"the {family} family")
     for note, words in draft.excluded_notes.items():
         if note in draft.wanted_notes:
             raise _clash(draft.wanted_notes[note], words, f"the note '{note}'")
@@ -40,7 +47,7 @@ def check_contradictions(draft: Draft, catalog: Catalog) -> None:
 
 
 def drop_excluded_moods(draft: Draft) -> None:
-    for family in [f for f in draft.soft if f in draft.excluded_families]:
+    for family in wanted_and_excluded(draft.soft, draft.excluded_families):
         del draft.soft[family]
         draft.notes.append(f"a mood word leaned {family}, which the brief excludes; dropped")
 
@@ -66,7 +73,7 @@ def family_weights(
         raise VagueBriefError("says only what to avoid" if excludes else "names no family or note")
     if len(named) < PRIORS_BELOW_FAMILIES:
         for label, mix in _priors(season, gender):
-            prior = {f: s for f, s in mix.items() if f not in draft.excluded_families}
+            prior = without_families(mix, draft.excluded_families)
             for family, share in prior.items():
                 weights[family] += PRIOR_WEIGHT * share
             if prior:

@@ -19,7 +19,7 @@ from typing import Any, cast
 from fragrance_ai.llm.config import FieldEvidence
 from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
 from fragrance_ai.llm.results import RULE_BASED, FieldDecision
-from schemas.brief import Brief
+from schemas.brief import Brief, without_families
 from schemas.material import Family
 
 CATEGORICAL_FIELDS = ("concentration", "season", "gender", "budget_per_kg", "max_materials")
@@ -180,8 +180,7 @@ def _settle_contradictions(
             else:
                 wanted = tuple(x for x in wanted if x != item)
         values[wanted_field], values[excluded_field] = wanted, excluded
-    families = values[FAMILIES]
-    remaining = {f: w for f, w in families.items() if f not in values["excluded_families"]}
+    remaining = without_families(values[FAMILIES], values["excluded_families"])
     if remaining:
         values[FAMILIES] = remaining
     else:

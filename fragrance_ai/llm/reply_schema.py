@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
-from schemas.brief import Brief
+from schemas.brief import Brief, wanted_families
 from schemas.material import Family
 
 NOTE_FIELDS = ("wanted_notes", "excluded_notes")
@@ -215,8 +215,8 @@ def without_contradictions(schema: str, found: Sequence[Contradiction]) -> str:
 
 def _named(reply: Mapping[str, Any], field: str) -> set[str]:
     value = reply.get(field)
-    if isinstance(value, Mapping):  # family weights: a family counts when its weight does
-        return {str(k) for k, w in value.items() if isinstance(w, int | float) and w > 0}
+    if isinstance(value, Mapping):  # family weights: a family counts when it is wanted
+        return {str(k) for k in wanted_families(value)}
     if isinstance(value, list):
         return {item for item in value if isinstance(item, str)}
     return set()

@@ -21,7 +21,7 @@ from fragrance_ai.interpreter import (
 )
 from fragrance_ai.interpreter.budget import USD_PER_EUR, USD_PER_GBP
 from fragrance_ai.interpreter.interpreter import build_brief
-from schemas.brief import Brief, Concentration, Gender, Season
+from schemas.brief import Brief, Concentration, Gender, Season, wanted_and_excluded
 from schemas.interpretation import Interpretation
 from schemas.material import Family
 
@@ -547,3 +547,12 @@ def test_a_perfume_word_keeps_a_brief_that_mentions_a_poem_on_topic() -> None:
 def test_gibberish_names_no_family_or_note(text: str) -> None:
     with pytest.raises(VagueBriefError, match="names no family or note"):
         interpret(text)
+
+
+def test_a_family_is_both_wanted_and_excluded_only_when_weighted_above_zero() -> None:
+    assert wanted_and_excluded({F.MUSK: 0.5, F.CITRUS: 0.5}, (F.MUSK,)) == [F.MUSK]
+    assert wanted_and_excluded({F.MUSK: 0.0, F.CITRUS: 1.0}, (F.MUSK,)) == []
+    assert wanted_and_excluded({"musk": "1", "citrus": 1}, ("musk",)) == []  # a reply's text
+    Brief(family_weights={F.MUSK: 0.0, F.CITRUS: 1.0}, excluded_families=(F.MUSK,))
+    with pytest.raises(ValueError, match="both wants and excludes the family"):
+        Brief(family_weights={F.MUSK: 0.5, F.CITRUS: 0.5}, excluded_families=(F.MUSK,))
