@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +12,11 @@ from schemas.formula import Formula
 from schemas.interpretation import Interpretation
 from schemas.numbers import JsonInt
 from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
+
+Stage = Literal["interpreting", "optimising"]
+"""A job's stages, each a worker role's: the names events and timings carry."""
+INTERPRETING: Final[Stage] = "interpreting"
+OPTIMISING: Final[Stage] = "optimising"
 
 
 class Optimizer(StrEnum):
@@ -70,7 +75,7 @@ class StageStarted(Message):
     """A worker began a stage of the job (a redelivered command repeats it harmlessly)."""
 
     type: Literal["stage_started"] = "stage_started"
-    stage: Literal["interpreting", "optimising"]
+    stage: Stage
     worker: str = Field(default="", description="Which worker process took the job")
     attempt: int = Field(
         default=1, ge=1, description="Which attempt of this worker at the command, 1 the first"

@@ -1,22 +1,18 @@
 """The key under which an interpretation is cached: same text, models and parameters."""
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from fragrance_ai.llm.config import EnsembleConfig
-
-_WHITESPACE = re.compile(r"\s+")
+from fragrance_ai.llm.sanitize import normalise
 
 
 def normalise_for_cache(text: str) -> str:
-    """Case, width and spacing differences do not change what a brief asks for."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _WHITESPACE.sub(" ", folded).strip()
+    """Case, width, spacing and invisible characters do not change what a brief asks for."""
+    return normalise(text).casefold()
 
 
 def cache_key(

@@ -12,15 +12,21 @@ _MAX_CHARS_PER_TOKEN = 8
 _WHITESPACE = re.compile(r"\s+")
 
 
-def clean_brief_text(text: str) -> str:
-    """NFKC-normalise, drop invisible and control characters (Cc, Cf), collapse spaces."""
+def normalise(text: str) -> str:
+    """NFKC-normalise, drop invisible and control characters (Cc, Cf), collapse spaces:
+    the text as a model reads it, and as the cache knows it."""
     normalised = unicodedata.normalize("NFKC", text)
     visible = "".join(
         " " if ch.isspace() else ch
         for ch in normalised
         if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
     )
-    cleaned = _WHITESPACE.sub(" ", visible).strip()
+    return _WHITESPACE.sub(" ", visible).strip()
+
+
+def clean_brief_text(text: str) -> str:
+    """The text normalised; raises EmptyBriefError when nothing readable is left."""
+    cleaned = normalise(text)
     if not cleaned:
         raise EmptyBriefError()
     return cleaned

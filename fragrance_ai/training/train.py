@@ -17,7 +17,12 @@ from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.training.briefs import sample_brief
-from fragrance_ai.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from fragrance_ai.training.checkpoint import (
+    POLICY_FILE,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem
@@ -30,7 +35,6 @@ from fragrance_ai.training.progress import (
 from fragrance_ai.training.trainer import PPOTrainer
 from schemas.training import TrainingOutcome
 
-POLICY_FILE = "policy.pt"
 EVAL_SEED_OFFSET = 10_000
 
 

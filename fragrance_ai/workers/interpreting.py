@@ -3,7 +3,7 @@
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
@@ -11,9 +11,8 @@ from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_ret
 from fragrance_ai.workers.cancellation import CancellationGuard
 from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief
 from schemas.interpretation import Interpretation
+from schemas.messages import INTERPRETING as STAGE
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
-
-STAGE: Final = "interpreting"
 
 
 class BriefReader(Protocol):

@@ -11,11 +11,10 @@ from pathlib import Path
 
 from fragrance_ai.optimiser import optimise
 from fragrance_ai.optimiser.errors import FormulationError
+from fragrance_ai.training.checkpoint import POLICY_FILE
 from schemas.brief import Brief
 from schemas.formula import Formula
 from schemas.messages import FormulationOptions, Optimizer
-
-POLICY_FILE = "policy.pt"
 
 Optimise = Callable[[Brief, FormulationOptions], Formula]
 
