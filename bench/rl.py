@@ -28,10 +28,10 @@ from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser import FormulationError, optimise, select_candidates
 from fragrance_ai.optimiser.ga import GAConfig, optimise_with_ga
 from fragrance_ai.training.briefs import sample_brief
+from fragrance_ai.training.environment import FragranceEnvironment
 from fragrance_ai.training.optimise import Plateau, optimise_with_ppo
 from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig
-from fragrance_ai.training.ppo_engine import FragranceEnvironment
 from fragrance_ai.training.problem import DEFAULT_BRIEF, compile_problem
 from fragrance_ai.training.train import TrainConfig, train_policy
 from schemas.brief import Brief

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
+from fragrance_ai.llm.generate_decoder import left_padded, starts_every_row
 from fragrance_ai.llm.grammar import RowMatchers
-from fragrance_ai.llm.prefix import left_padded, starts_every_row
 from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
 from fragrance_ai.llm.stopping import RowEnds
 

@@ -20,7 +20,7 @@ from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
-from fragrance_ai.workers.optimisers import PromotedRun, all_optimisers, no_promotion
+from fragrance_ai.workers.named_optimisers import PromotedRun, all_optimisers, no_promotion
 from fragrance_ai.workers.optimising import OptimisingStage
 from handlers.publishing import retry_policy, worker_instance_id
 from schemas.messages import Message

@@ -8,7 +8,7 @@ import torch
 from torch import nn, optim
 
 from fragrance_ai.training.agent import Agent
-from fragrance_ai.training.rl_advanced import Schedule
+from fragrance_ai.training.entropy import Schedule
 
 
 @dataclass
@@ -136,7 +136,7 @@ class UpdateStats:
 
 def ppo_update(
     agent: Agent,
-    optimizer: optim.Optimizer,
+    optimiser: optim.Optimizer,
     rollout: Rollout,
     advantages: torch.Tensor,
     returns: torch.Tensor,
@@ -192,10 +192,10 @@ def ppo_update(
             entropy_loss = entropy.mean()
             loss = pg_loss - ent_coef * entropy_loss + v_loss * config.vf_coef
 
-            optimizer.zero_grad()
+            optimiser.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
-            optimizer.step()
+            optimiser.step()
 
         if config.target_kl is not None and approx_kl > config.target_kl:
             break

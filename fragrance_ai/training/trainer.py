@@ -17,8 +17,8 @@ from torch import optim
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.training.agent import Agent
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
+from fragrance_ai.training.entropy import EntropyScheduleConfig, EntropyScheduler
 from fragrance_ai.training.ppo import PPOConfig, Rollout, UpdateStats, compute_gae, ppo_update
-from fragrance_ai.training.rl_advanced import EntropyScheduleConfig, EntropyScheduler
 
 DrawProblems = Callable[[np.random.Generator], Sequence[ScoringProblem]]
 """Problems for the next iteration; each gets num_envs / len(problems) environments."""
@@ -65,7 +65,7 @@ class PPOTrainer:
         self.agent = Agent(
             self.env.observation_size, self.action_size, config.hidden_size, self.generator
         )
-        self.optimizer = optim.Adam(self.agent.parameters(), lr=config.learning_rate, eps=1e-5)
+        self.optimiser = optim.Adam(self.agent.parameters(), lr=config.learning_rate, eps=1e-5)
         self.entropy = EntropyScheduler(
             EntropyScheduleConfig(
                 config.initial_entropy,
@@ -98,7 +98,7 @@ class PPOTrainer:
         started = time.perf_counter()
         if c.anneal_lr:
             frac = 1.0 - self.iteration / c.num_iterations
-            self.optimizer.param_groups[0]["lr"] = frac * c.learning_rate
+            self.optimiser.param_groups[0]["lr"] = frac * c.learning_rate
         ent_coef = self.entropy.step()
         rollout, next_obs, episode_returns, final_objectives, best = self._collect()
         with torch.no_grad():
@@ -106,7 +106,7 @@ class PPOTrainer:
         next_done = torch.ones(c.num_envs)
         advantages, returns = compute_gae(rollout, next_value, next_done, c.gamma, c.gae_lambda)
         update = ppo_update(
-            self.agent, self.optimizer, rollout, advantages, returns, c, ent_coef, self.generator
+            self.agent, self.optimiser, rollout, advantages, returns, c, ent_coef, self.generator
         )
         self.iteration += 1
         return IterationStats(
@@ -114,7 +114,7 @@ class PPOTrainer:
             global_step=self.global_step,
             mean_return=float(np.mean(episode_returns)),
             mean_final_objective=float(np.mean(final_objectives)),
-            learning_rate=float(self.optimizer.param_groups[0]["lr"]),
+            learning_rate=float(self.optimiser.param_groups[0]["lr"]),
             ent_coef=ent_coef,
             steps_per_second=c.batch_size / (time.perf_counter() - started),
             update=update,
@@ -172,7 +172,7 @@ class PPOTrainer:
         return {
             "config": {k: v for k, v in asdict(self.config).items() if k in _INIT_FIELDS},
             "agent": self.agent.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": self.optimiser.state_dict(),  # the key saved runs were written with
             "entropy_scheduler": self.entropy.state_dict(),
             "torch_generator": self.generator.get_state(),
             "numpy_rng": self.rng.bit_generator.state,
@@ -182,7 +182,7 @@ class PPOTrainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.agent.load_state_dict(state["agent"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimiser.load_state_dict(state["optimizer"])
         self.entropy.load_state_dict(state["entropy_scheduler"])
         self.generator.set_state(state["torch_generator"])
         self.rng.bit_generator.state = state["numpy_rng"]

@@ -10,7 +10,7 @@ from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.workers.cancellation import CancellationGuard
-from fragrance_ai.workers.optimisers import Optimise
+from fragrance_ai.workers.named_optimisers import Optimise
 from schemas.messages import (
     FormulaOptimized,
     JobFailed,

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from fragrance_ai.training.rl_advanced import EntropyScheduleConfig, EntropyScheduler
+from fragrance_ai.training.entropy import EntropyScheduleConfig, EntropyScheduler
 
 
 def values(schedule: str, steps: int, initial: float = 0.1, final: float = 0.01) -> list[float]:

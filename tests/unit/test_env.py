@@ -11,7 +11,7 @@ from fragrance_ai.optimiser.formulas import formula_from_percents
 from fragrance_ai.optimiser.projection import HardLimits
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.dynamics import apply_action, percent_caps
-from fragrance_ai.training.ppo_engine import FragranceEnvironment
+from fragrance_ai.training.environment import FragranceEnvironment
 from fragrance_ai.training.problem import compile_problem
 from schemas.brief import Brief, Concentration
 from schemas.material import Family
@@ -114,3 +114,11 @@ def test_a_formula_made_at_a_cap_with_traces_stays_within_ifra() -> None:
     formula = formula_from_percents(problem, percents, load_catalog())
     assert formula.ifra_compliant
     assert formula.score.total == pytest.approx(problem.score_batch(percents).total[0], abs=0.01)
+
+
+def test_the_names_the_design_promises_still_import() -> None:
+    from fragrance_ai.training import entropy, ppo_engine, rl_advanced
+
+    assert ppo_engine.FragranceEnvironment is FragranceEnvironment
+    assert rl_advanced.EntropyScheduler is entropy.EntropyScheduler
+    assert rl_advanced.EntropyScheduleConfig is entropy.EntropyScheduleConfig
