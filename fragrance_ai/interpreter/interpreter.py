@@ -10,8 +10,6 @@ from pydantic import ValidationError
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
 from fragrance_ai.interpreter import resolve
-from fragrance_ai.interpreter.budget import BudgetReading, find_budget
-from fragrance_ai.interpreter.counts import CountReading, find_max_materials
 from fragrance_ai.interpreter.draft import Draft, read_matches
 from fragrance_ai.interpreter.errors import (
     MAX_BRIEF_CHARS,
@@ -19,6 +17,12 @@ from fragrance_ai.interpreter.errors import (
     BriefTooLongError,
     ContradictoryBriefError,
     EmptyBriefError,
+)
+from fragrance_ai.interpreter.limits import (
+    BudgetReading,
+    CountReading,
+    find_budget,
+    find_max_materials,
 )
 from fragrance_ai.interpreter.materials import check_named_materials, material_aliases
 from fragrance_ai.interpreter.negation import mark_negation

@@ -6,7 +6,7 @@ so processes that only need the errors, settings or results (the API) stay light
 
 from typing import Any
 
-from fragrance_ai.llm.cache_key import cache_key, normalise_for_cache
+from fragrance_ai.llm.brief_text import cache_key, normalise_for_cache
 from fragrance_ai.llm.config import EnsembleConfig, FieldEvidence, ModelSpec, parse_ensemble_config
 from fragrance_ai.llm.ensemble import combine
 from fragrance_ai.llm.errors import (

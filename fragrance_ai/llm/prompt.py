@@ -1,6 +1,8 @@
-"""Chat prompts that ask a model for a Brief as JSON, and to repair a rejected reply."""
+"""Chat prompts that ask a model for a Brief as JSON, and to repair a rejected reply;
+each names only the catalog words its brief mentions (`mentioned`)."""
 
 import json
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -13,7 +15,6 @@ from fragrance_ai.llm.reply_schema import (
     reply_schema,
     without_contradictions,
 )
-from fragrance_ai.llm.vocabulary import mentioned
 
 Messages = list[dict[str, str]]
 
@@ -174,3 +175,24 @@ def _repair_schema(schema: str | None, reply: str) -> str | None:
     except ValueError:
         return schema
     return without_contradictions(schema, found) if schema and found else schema
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+# "woody base" speaks of the pyramid, not of the catalog's *_base accords.
+_PYRAMID_WORDS = frozenset({"base"})
+
+
+def mentioned(text: str, vocabulary: Collection[str]) -> list[str]:
+    """The entries of `vocabulary` the text names: whole (`fig`, `violet-leaf`) or by a
+    word of 4 letters or more (`vetiver` for `vetiver_oil`).
+
+    A reply may only name notes and materials the brief mentions, so the prompt lists
+    those alone: the whole catalog would be some 1,500 tokens of prefill per brief.
+    """
+    words = set(_WORD.findall(text.casefold())) - _PYRAMID_WORDS
+    return sorted(entry for entry in vocabulary if _names_entry(entry.casefold(), words))
+
+
+def _names_entry(entry: str, words: set[str]) -> bool:
+    parts = _WORD.findall(entry)
+    return "".join(parts) in words or any(len(p) >= 4 and p in words for p in parts)

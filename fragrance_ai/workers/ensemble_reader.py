@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fragrance_ai.interpreter.errors import BriefError
-from fragrance_ai.llm.cache_key import cache_key
+from fragrance_ai.llm.brief_text import cache_key
 from fragrance_ai.llm.errors import NoInterpretationError
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
 from fragrance_ai.store import JobStore

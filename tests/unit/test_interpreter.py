@@ -19,8 +19,8 @@ from fragrance_ai.interpreter import (
     VagueBriefError,
     interpret,
 )
-from fragrance_ai.interpreter.budget import USD_PER_EUR, USD_PER_GBP
 from fragrance_ai.interpreter.interpreter import build_brief
+from fragrance_ai.interpreter.limits import USD_PER_EUR, USD_PER_GBP
 from schemas.brief import Brief, Concentration, Gender, Season, wanted_and_excluded
 from schemas.interpretation import Interpretation
 from schemas.material import Family

@@ -12,18 +12,18 @@ from fragrance_ai.llm import (
     normalise_for_cache,
     parse_ensemble_config,
 )
+from fragrance_ai.llm.brief_text import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import (
     _EXAMPLES,
     brief_prompt,
     brief_turn,
     compact_brief_schema,
+    mentioned,
     shared_messages,
 )
 from fragrance_ai.llm.reply_schema import brief_fields
-from fragrance_ai.llm.sanitize import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.stopping import _BraceState
-from fragrance_ai.llm.vocabulary import mentioned
 from schemas.brief import Brief
 
 

@@ -23,10 +23,9 @@ from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
 from fragrance_ai.llm.onnx_backend import onnx_installed
 from fragrance_ai.llm.parsing import first_json_object
-from fragrance_ai.llm.prompt import Prompt, brief_prompt, shared_messages
+from fragrance_ai.llm.prompt import Prompt, brief_prompt, mentioned, shared_messages
 from fragrance_ai.llm.reply_schema import brief_fields
 from fragrance_ai.llm.sources import locate_enabled, locate_model
-from fragrance_ai.llm.vocabulary import mentioned
 
 SMOLLM2 = ModelSpec(
     name="smollm2",

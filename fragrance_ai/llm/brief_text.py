@@ -1,10 +1,16 @@
-"""Make untrusted brief text safe to put in a prompt, and keep it within budget."""
+"""Untrusted brief text before a model sees it: cleaned, held to the token budget, and
+the key its interpretation is cached under (same text, models and parameters)."""
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from fragrance_ai.interpreter.errors import BriefTooLongError, EmptyBriefError
+from fragrance_ai.llm.config import EnsembleConfig
 
 # Characters per token are rarely above this, so a longer text cannot fit the budget
 # and is refused before the tokenizer has to read all of it.
@@ -43,3 +49,26 @@ def enforce_token_budget(text: str, tokenizer: Any, max_tokens: int) -> int | No
     if count > max_tokens:
         raise BriefTooLongError(count, max_tokens, unit="tokens")
     return count
+
+
+def normalise_for_cache(text: str) -> str:
+    """Case, width, spacing and invisible characters do not change what a brief asks for."""
+    return normalise(text).casefold()
+
+
+def cache_key(
+    text: str, config: EnsembleConfig, parameters: Mapping[str, Any] | None = None
+) -> str:
+    """sha256 over the normalised text, every enabled model's spec and the combination settings."""
+    payload = {
+        "text": normalise_for_cache(text),
+        "models": sorted(
+            (m.model_dump(mode="json") for m in config.enabled_models), key=lambda m: m["name"]
+        ),
+        "combination": config.model_dump(
+            mode="json",
+            include={"family_floor", "repair_attempts"},
+        ),
+        "parameters": dict(parameters or {}),
+    }
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
