@@ -25,10 +25,10 @@ from pathlib import Path
 
 from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.interpreter import interpret
+from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm import (
     EnsembleConfig,
     ModelOutcome,
-    NoInterpretationError,
     combine_outcomes,
     parse_ensemble_config,
 )
@@ -104,7 +104,7 @@ async def _ask_models(
         async with gate:
             try:
                 return (await ensemble.interpret(text)).outcomes
-            except NoInterpretationError:  # refused by the rules: no model was asked
+            except BriefError:  # refused by the rules: no model was asked
                 return ()
 
     started = time.perf_counter()

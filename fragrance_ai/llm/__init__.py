@@ -11,12 +11,10 @@ from fragrance_ai.llm.config import EnsembleConfig, FieldEvidence, ModelSpec, pa
 from fragrance_ai.llm.ensemble import combine
 from fragrance_ai.llm.errors import (
     BackendNotInstalledError,
-    BriefRefusedError,
     LLMError,
     ModelNotFoundError,
     ModelsMissingError,
     ModelUnavailableError,
-    NoInterpretationError,
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
 )
@@ -24,7 +22,6 @@ from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome
 
 __all__ = [
     "BackendNotInstalledError",
-    "BriefRefusedError",
     "EnsembleConfig",
     "EnsembleResult",
     "FieldDecision",
@@ -36,7 +33,6 @@ __all__ = [
     "ModelSpec",
     "ModelUnavailableError",
     "ModelsMissingError",
-    "NoInterpretationError",
     "QuantizationUnavailableError",
     "UnsupportedBackendOptionError",
     "cache_key",

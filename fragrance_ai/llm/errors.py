@@ -1,7 +1,7 @@
 """Errors of the LLM ensemble: each names what was wrong and what to change.
 
-Text that cannot be given to a model (empty, too long) is a brief's fault, not the
-ensemble's: those are interpreter.errors' EmptyBriefError and BriefTooLongError."""
+Text that cannot be given to a model (empty, too long) or that the rules refuse is a
+brief's fault, not the ensemble's: that is interpreter.errors' BriefError."""
 
 from collections.abc import Sequence
 
@@ -44,13 +44,3 @@ class UnsupportedBackendOptionError(LLMError):
 
 class ModelUnavailableError(LLMError):
     """A served model's server refused or could not be reached, retries included."""
-
-
-class NoInterpretationError(LLMError):
-    """The ensemble has no brief to give for the text."""
-
-
-class BriefRefusedError(NoInterpretationError):
-    """The rule-based interpreter refused the text (no scent words, off topic,
-    contradictory...); the ensemble abstains rather than let a model invent a brief.
-    The message is the interpreter's, written for the perfumer."""

@@ -10,7 +10,7 @@ from typing import Protocol
 from fragrance_ai.llm.brief_text import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.config import EnsembleConfig, ModelSpec
 from fragrance_ai.llm.ensemble import Reading, combine
-from fragrance_ai.llm.errors import BriefRefusedError, ModelUnavailableError
+from fragrance_ai.llm.errors import ModelUnavailableError
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, repair_prompt
@@ -65,11 +65,12 @@ class LLMEnsemble:
         return cleaned
 
     async def interpret(self, text: str) -> EnsembleResult:
-        """Raises EmptyBriefError or BriefTooLongError for unusable text and BriefRefusedError, before any
-        model is asked, for text the rule-based interpreter refuses (no scent words, off
-        topic, contradictory); a model's failure is recorded, never raised."""
+        """Raises the rules' BriefError, before any model is asked, for text they refuse
+        (empty, too long, no scent words, off topic, contradictory): the ensemble abstains
+        rather than let a model invent a brief. A model's failure is recorded, never
+        raised."""
         cleaned = self.prepare(text)
-        rules = await asyncio.to_thread(self._rule_based_or_refusal, cleaned)
+        rules = await asyncio.to_thread(self._rule_based, cleaned)
         outcomes = await asyncio.gather(
             *(
                 attempt_brief(
@@ -84,12 +85,6 @@ class LLMEnsemble:
             )
         )
         return combine_outcomes(self.config, tuple(outcomes), rules)
-
-    def _rule_based_or_refusal(self, text: str) -> Interpretation:
-        try:
-            return self._rule_based(text)
-        except ValueError as error:  # BriefError and pydantic errors are ValueErrors
-            raise BriefRefusedError(str(error)) from error
 
     async def aclose(self) -> None:
         for member in self.members.values():

@@ -3,19 +3,13 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.llm.brief_text import cache_key
-from fragrance_ai.llm.errors import NoInterpretationError
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
 from fragrance_ai.store import JobStore
 from schemas.interpretation import Interpretation
 
 if TYPE_CHECKING:
     from fragrance_ai.llm.service import LLMEnsemble
-
-
-class UnreadableBriefError(BriefError):
-    """No source of the ensemble could read the brief, or the text was refused."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +36,7 @@ class EnsembleReader:
         if self.cache is not None and (hit := await self.cache.get(key)) is not None:
             details = {**hit["details"], "cache": "hit"}
             return Interpretation.model_validate(hit["interpretation"]), details
-        try:
-            result = await self.ensemble.interpret(text)
-        except NoInterpretationError as exc:
-            raise UnreadableBriefError(str(exc)) from exc
+        result = await self.ensemble.interpret(text)  # raises BriefError for a refused text
         interpretation = result.interpretation
         details = {
             "source": "ensemble",

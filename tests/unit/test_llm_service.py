@@ -5,9 +5,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from fragrance_ai.interpreter.errors import BriefTooLongError
+from fragrance_ai.interpreter.errors import BriefTooLongError, VagueBriefError
 from fragrance_ai.llm import (
-    BriefRefusedError,
     LLMEnsemble,
     parse_ensemble_config,
 )
@@ -67,7 +66,7 @@ def _ensemble(
 
     def rule_based(text: str) -> Interpretation:
         if rule_brief is None:
-            raise ValueError("the brief names no olfactive family")
+            raise VagueBriefError("names no family or note")
         return Interpretation(brief=rule_brief)
 
     return LLMEnsemble(config, members, read_by_rules or rule_based, MATERIALS, NOTES)
@@ -141,7 +140,7 @@ async def test_a_model_without_calibration_has_no_say() -> None:
 async def test_text_the_rules_refuse_is_refused_before_any_model_is_asked() -> None:
     replies = {"qwen": FixedReplies(_json(season="summer"))}
     ensemble = _ensemble(replies, None)
-    with pytest.raises(BriefRefusedError, match=r"^the brief names no olfactive family$"):
+    with pytest.raises(VagueBriefError, match=r"names no family or note"):
         await ensemble.interpret("xyzzy plugh frobnicate")
     await ensemble.aclose()
     assert replies["qwen"].prompts == []
