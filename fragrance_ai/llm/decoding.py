@@ -13,9 +13,8 @@ from typing import Any
 import torch
 
 from fragrance_ai.llm.generate_decoder import left_padded, starts_every_row
-from fragrance_ai.llm.grammar import RowMatchers
+from fragrance_ai.llm.reply_constraints import RowEnds, RowMatchers
 from fragrance_ai.llm.shared_attention import ATTENTION_NAME, STATE_ARGUMENT, RowsAttention
-from fragrance_ai.llm.stopping import RowEnds
 
 # The architectures whose decoder layers call their attention as the shared-prefix
 # attention expects (rotary positions applied before it, grouped key/value heads, one

@@ -16,8 +16,7 @@ import transformers
 from packaging.version import Version
 from transformers import LogitsProcessorList, StoppingCriteriaList
 
-from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint
-from fragrance_ai.llm.stopping import RowEnds, RowsEnded
+from fragrance_ai.llm.reply_constraints import RowEnds, RowMatchers, RowsEnded, SchemaConstraint
 
 # transformers 5 renamed generate's and forward's `past_key_values` to `cache`; the ONNX
 # Runtime backend (optimum) still runs on transformers 4.

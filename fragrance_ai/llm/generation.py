@@ -9,12 +9,11 @@ from typing import Protocol
 from fragrance_ai.llm.config import Backend
 from fragrance_ai.llm.decoding import SharedPrefixDecoder, runs_shared_prefix
 from fragrance_ai.llm.generate_decoder import GenerateDecoder
-from fragrance_ai.llm.grammar import RowMatchers, grammar_tokenizer
 from fragrance_ai.llm.loading import LoadedModel
 from fragrance_ai.llm.metrics import LLM_BATCH_SIZE, LLM_INFERENCE_DURATION, LLM_TOKENS_GENERATED
 from fragrance_ai.llm.prompt import Messages, Prompt
+from fragrance_ai.llm.reply_constraints import RowEnds, RowMatchers, grammar_tokenizer
 from fragrance_ai.llm.reply_schema import narrowed_by_weights
-from fragrance_ai.llm.stopping import RowEnds
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import torch
 from transformers import AutoTokenizer
 
 from fragrance_ai.llm import ModelSpec
-from fragrance_ai.llm.grammar import RowMatchers, SchemaConstraint, grammar_tokenizer
 from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repair_prompt
+from fragrance_ai.llm.reply_constraints import RowMatchers, SchemaConstraint, grammar_tokenizer
 from fragrance_ai.llm.reply_schema import (
     POLICY_FIELDS,
     Contradiction,

@@ -22,8 +22,8 @@ from fragrance_ai.llm.prompt import (
     mentioned,
     shared_messages,
 )
+from fragrance_ai.llm.reply_constraints import _BraceState
 from fragrance_ai.llm.reply_schema import brief_fields
-from fragrance_ai.llm.stopping import _BraceState
 from schemas.brief import Brief
 
 
