@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
 from fragrance_ai.catalog.errors import CatalogError
 from fragrance_ai.catalog.facts import parse_facts
-from schemas.material import Family, Material
+from schemas.material import Material
 
 COLUMNS = (
     "id",
@@ -56,15 +56,6 @@ class Catalog:
             return self._by_id[material_id]
         except KeyError:
             raise KeyError(f"unknown material {material_id!r}") from None
-
-    def by_family(self, family: Family) -> list[Material]:
-        return [m for m in self.materials if m.family is family]
-
-    def with_descriptor(self, descriptor: str) -> list[Material]:
-        return [m for m in self.materials if descriptor in m.descriptors]
-
-    def subset(self, ids: Sequence[str]) -> list[Material]:
-        return [self.get(i) for i in ids]
 
 
 def _fail(line: int, material_id: str, field_name: str, problem: str) -> CatalogError:

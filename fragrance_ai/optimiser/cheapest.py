@@ -83,12 +83,6 @@ def cheapest_compliant(
     return cheapest
 
 
-def cheapest_cost_per_kg(
-    brief: Brief, catalog: Catalog, regulation: Regulation | None = None
-) -> float:
-    return cheapest_compliant(brief, catalog, regulation).cost_per_kg
-
-
 def check_feasible(
     brief: Brief, catalog: Catalog, regulation: Regulation | None = None
 ) -> Cheapest:

@@ -19,7 +19,7 @@ from fragrance_ai.optimiser import (
     select_candidates,
 )
 from fragrance_ai.optimiser.bounds import upper_bounds
-from fragrance_ai.optimiser.cheapest import cheapest_cost_per_kg
+from fragrance_ai.optimiser.cheapest import cheapest_compliant
 from fragrance_ai.optimiser.projection import HardLimits, project_to_limits
 from fragrance_ai.regulation import load_regulation
 from fragrance_ai.training.briefs import sample_brief
@@ -187,9 +187,8 @@ CHEAP_CITRUS_LIMITED = limited({"cheap_citrus": 0.75})
 
 def test_an_unreachable_budget_says_what_the_cheapest_formula_costs() -> None:
     brief = Brief(family_weights={Family.CITRUS: 1.0}, budget_per_kg=10.0, ifra_safety_margin=1.0)
-    assert cheapest_cost_per_kg(brief, SMALL, CHEAP_CITRUS_LIMITED) == pytest.approx(
-        19.25, abs=1e-3
-    )
+    cheapest = cheapest_compliant(brief, SMALL, CHEAP_CITRUS_LIMITED)
+    assert cheapest.cost_per_kg == pytest.approx(19.25, abs=1e-3)
     with pytest.raises(BudgetTooLowError) as caught:
         optimise(brief, SMALL, CHEAP_CITRUS_LIMITED)
     assert str(caught.value) == (
