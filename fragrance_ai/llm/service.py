@@ -91,50 +91,6 @@ class LLMEnsemble:
             await member.batcher.aclose()
 
 
-def combine_outcomes(
-    config: EnsembleConfig, outcomes: tuple[ModelOutcome, ...], rules: Interpretation
-) -> EnsembleResult:
-    """The rule-based reading combined with every valid model brief, each model weighing
-    only on the fields its calibration covers; with no valid model brief the rule-based
-    brief is the whole answer."""
-    specs = {spec.name: spec for spec in config.models}
-    readings = [
-        Reading(source=o.model, brief=o.brief, evidence=specs[o.model].evidence)
-        for o in outcomes
-        if o.brief is not None
-    ]
-    brief, fields = combine(rules.brief, readings, config.family_floor)
-    return EnsembleResult(
-        interpretation=explain(brief, fields, outcomes, rules),
-        outcomes=outcomes,
-        fields=fields,
-        fallback_used=not readings,
-    )
-
-
-def explain(
-    brief: Brief,
-    fields: Mapping[str, FieldDecision],
-    outcomes: tuple[ModelOutcome, ...],
-    rules: Interpretation,
-) -> Interpretation:
-    """The combined brief, with the rules' words for the fields the rules helped decide,
-    and a note for each field a model decided without them."""
-    models = ", ".join(f"{o.model} ({'valid' if o.valid else 'invalid'})" for o in outcomes)
-    notes = [f"read by the ensemble: {models}, and the rule-based interpreter"]
-    if not any(o.brief is not None for o in outcomes):
-        notes.append("no model gave a valid brief: the rule-based reading stands alone")
-    for field, decision in fields.items():
-        if decision.decided_by and RULE_BASED not in decision.decided_by:
-            notes.append(f"{field}: read by {', '.join(decision.decided_by)}")
-    evidence = {
-        field: words
-        for field, words in rules.evidence.items()
-        if field not in fields or RULE_BASED in fields[field].decided_by
-    }
-    return Interpretation(brief=brief, evidence=evidence, notes=[*notes, *rules.notes])
-
-
 Ask = Callable[[Prompt], Awaitable[Generation]]
 
 
@@ -146,7 +102,8 @@ async def attempt_brief(
     note_words: Collection[str],
     repair_attempts: int = 1,
 ) -> ModelOutcome:
-    """Never raises for a bad reply, a timeout or an unavailable server: the outcome
+    """One model's attempt at a brief: ask, validate, at most one repair, then give up.
+    Never raises for a bad reply, a timeout or an unavailable server: the outcome
     records it as invalid."""
     started = time.perf_counter()
     prompt = brief_prompt(text, material_ids, note_words)
@@ -189,3 +146,47 @@ def _failed(model: str, raw: str, started: float, tokens: int, error: str) -> Mo
         valid=False,
         error=error,
     )
+
+
+def combine_outcomes(
+    config: EnsembleConfig, outcomes: tuple[ModelOutcome, ...], rules: Interpretation
+) -> EnsembleResult:
+    """The rule-based reading combined with every valid model brief, each model weighing
+    only on the fields its calibration covers; with no valid model brief the rule-based
+    brief is the whole answer."""
+    specs = {spec.name: spec for spec in config.models}
+    readings = [
+        Reading(source=o.model, brief=o.brief, evidence=specs[o.model].evidence)
+        for o in outcomes
+        if o.brief is not None
+    ]
+    brief, fields = combine(rules.brief, readings, config.family_floor)
+    return EnsembleResult(
+        interpretation=explain(brief, fields, outcomes, rules),
+        outcomes=outcomes,
+        fields=fields,
+        fallback_used=not readings,
+    )
+
+
+def explain(
+    brief: Brief,
+    fields: Mapping[str, FieldDecision],
+    outcomes: tuple[ModelOutcome, ...],
+    rules: Interpretation,
+) -> Interpretation:
+    """The combined brief, with the rules' words for the fields the rules helped decide,
+    and a note for each field a model decided without them."""
+    models = ", ".join(f"{o.model} ({'valid' if o.valid else 'invalid'})" for o in outcomes)
+    notes = [f"read by the ensemble: {models}, and the rule-based interpreter"]
+    if not any(o.brief is not None for o in outcomes):
+        notes.append("no model gave a valid brief: the rule-based reading stands alone")
+    for field, decision in fields.items():
+        if decision.decided_by and RULE_BASED not in decision.decided_by:
+            notes.append(f"{field}: read by {', '.join(decision.decided_by)}")
+    evidence = {
+        field: words
+        for field, words in rules.evidence.items()
+        if field not in fields or RULE_BASED in fields[field].decided_by
+    }
+    return Interpretation(brief=brief, evidence=evidence, notes=[*notes, *rules.notes])
