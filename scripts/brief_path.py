@@ -5,8 +5,9 @@ It runs the whole system in this process as `fragrance-ai dev` does (embedded br
 and database in a temporary folder, the settings of APP_ENV, development by default,
 so the language model reads the brief too), formulates another brief to warm everything up,
 then records the project's functions called while a second brief goes from its POST to
-`succeeded`, in every thread. Modules only imported, or running on their own clocks
-(metrics refreshes, the sweeper), are left out unless the brief's work called them.
+`succeeded`, in every thread. Modules only imported are left out, and so is what runs on
+its own clock whatever the brief (the metrics refreshes, the sweeper, the renewal of
+event-stream leases): a call is not counted when one of those loops is below it.
 
 Run: python scripts/brief_path.py [--brief TEXT]
 """
@@ -26,6 +27,12 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("fragrance_ai", "brokers", "handlers", "schemas", "settings")
+# The loops that run on a clock of their own, by file and function.
+CLOCK_LOOPS = {
+    ("fragrance_ai/metrics/refresh.py", "_run"),
+    ("fragrance_ai/jobs/sweeper.py", "run"),
+    ("fragrance_ai/http/quotas.py", "renew_forever"),
+}
 BRIEF = "a fresh citrus summer scent for men, woody base, under $40/kg"
 # A different brief warms up, so the recorded one is not answered from the LLM cache.
 WARM_UP = "a soft powdery iris and violet for winter evenings"
@@ -39,12 +46,22 @@ class CallRecorder:
         self.recording = False
         self.modules: set[str] = set()
         self._roots = tuple(str(ROOT / package) for package in PACKAGES)
+        self._clock_loops = {(str(ROOT / path), name) for path, name in CLOCK_LOOPS}
 
     def hook(self, frame: FrameType, event: str, arg: Any) -> None:
         if self.recording and event == "call":
             filename = frame.f_code.co_filename
-            if filename.startswith(self._roots):
+            if filename.startswith(self._roots) and not self._on_a_clock(frame):
                 self.modules.add(str(Path(filename).relative_to(ROOT)))
+
+    def _on_a_clock(self, frame: FrameType | None) -> bool:
+        # A coroutine's frame links to the one awaiting it, so the walk reaches the task's
+        # outermost coroutine.
+        while frame is not None:
+            if (frame.f_code.co_filename, frame.f_code.co_name) in self._clock_loops:
+                return True
+            frame = frame.f_back
+        return False
 
     def install(self) -> None:
         sys.setprofile(self.hook)
