@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from fragrance_ai.jobs.dispatch import outbox_message
-from fragrance_ai.jobs.routing import dedup_key, transition
+from fragrance_ai.jobs.routing import dedup_key, outbox_message, transition
 from fragrance_ai.store import JobStore
 from schemas.jobs import JobKind
 from schemas.messages import EventMessage, FormulationOptions

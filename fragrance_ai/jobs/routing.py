@@ -2,7 +2,8 @@
 
 queued → (llm) interpreting → (rl) optimising → succeeded, or failed at any stage.
 Workers only answer commands with events; this module turns each event into the
-job's next status, the fields to record, and the next command, if any.
+job's next status, the fields to record, and the next command, if any, and a command
+into its outbox row: keyed by job_id, carrying the correlation id.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +11,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from brokers.middlewares import CORRELATION_ID_HEADER, JOB_ID_HEADER
+from brokers.topics import command_topic
+from fragrance_ai.store import OutboxMessage
 from schemas.brief import Brief
 from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.messages import (
@@ -118,3 +122,11 @@ def resume_dispatch(job: JobView) -> Dispatch:
         brief = Brief.model_validate(job.brief)
         return Dispatch(WorkerRole.RL, OptimizeFormula(job_id=job.id, brief=brief, options=options))
     return first_dispatch(job.id, job.brief_text, options)
+
+
+def outbox_message(dispatch: Dispatch, correlation_id: str | None) -> OutboxMessage:
+    job_id = str(dispatch.command.job_id)
+    headers = {JOB_ID_HEADER: job_id}
+    if correlation_id:
+        headers[CORRELATION_ID_HEADER] = correlation_id
+    return OutboxMessage.of(command_topic(dispatch.role), job_id, dispatch.command, headers)

@@ -9,6 +9,9 @@ broker that kept nothing, a dead-lettered event): its next command is written to
 outbox again, which is harmless if it was only slow, since stages are idempotent by
 job_id. A job already out of attempts, or re-driven `max_redrives` times to no effect,
 fails instead, with the reason.
+
+`redrive_unfinished` drives every unfinished job at once, without waiting for it to
+stall: `fragrance-ai dev` calls it after a restart on a broker that kept nothing.
 """
 
 import asyncio
@@ -19,9 +22,8 @@ from typing import Protocol
 import structlog
 from dynaconf import Dynaconf
 
-from fragrance_ai.jobs.dispatch import outbox_message
 from fragrance_ai.jobs.recorder import EventRecorder
-from fragrance_ai.jobs.routing import resume_dispatch
+from fragrance_ai.jobs.routing import outbox_message, resume_dispatch
 from fragrance_ai.store import JobStore
 from fragrance_ai.store.sweeping import StalledJob
 from schemas.jobs import JobStatus
@@ -177,3 +179,13 @@ class Sweeper:
         with contextlib.suppress(Exception):
             # Handed on at once, so another replica need not wait for the lease to lapse.
             await self.store.release_lease(LEASE, self.owner)
+
+
+async def redrive_unfinished(store: JobStore) -> int:
+    """Queue the next command of each unfinished job; the number queued."""
+    jobs = await store.unfinished_jobs()
+    for job in jobs:
+        await store.add_outbox([outbox_message(resume_dispatch(job), job.correlation_id)])
+    if jobs:
+        log.info("unfinished jobs driven again", count=len(jobs))
+    return len(jobs)

@@ -22,7 +22,7 @@ from brokers.log_shipping import shipping_logs
 from brokers.topics import create_topics, topic_catalogue
 from fragrance_ai.config_loader import user_data_dir
 from fragrance_ai.embedded.postgres import default_data_dir
-from fragrance_ai.jobs.recovery import redrive_unfinished
+from fragrance_ai.jobs.sweeper import redrive_unfinished
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.api import serve_api
 from fragrance_ai.programs.embedded import start_broker, start_database

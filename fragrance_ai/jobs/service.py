@@ -1,14 +1,18 @@
-"""Accepting a job: its row, its first command and the answer to its Idempotency-Key
-are committed together."""
+"""What the API asks of jobs: to accept one, and to cancel one.
+
+Accepting a job commits its row, its first command and the answer to its
+Idempotency-Key together. Cancelling is recorded like any event, so the route and the
+stream see it.
+"""
 
 from dataclasses import dataclass
 from uuid import UUID
 
-from fragrance_ai.jobs.dispatch import outbox_message
-from fragrance_ai.jobs.routing import Dispatch, first_dispatch, training_dispatch
+from fragrance_ai.jobs.recorder import EventRecorder
+from fragrance_ai.jobs.routing import Dispatch, first_dispatch, outbox_message, training_dispatch
 from fragrance_ai.store import JobStore, KeptAnswer
-from schemas.jobs import JobKind
-from schemas.messages import FormulationOptions
+from schemas.jobs import JobKind, JobView
+from schemas.messages import FormulationOptions, JobCancelled
 from schemas.training import TrainingOptions
 
 
@@ -63,3 +67,21 @@ async def _submit(
         answer=submission.answer,
         max_in_flight=submission.max_in_flight,
     )
+
+
+class JobAlreadyFinishedError(RuntimeError):
+    def __init__(self, job: JobView) -> None:
+        super().__init__(f"job {job.id} has already {job.status.value}; nothing to cancel")
+        self.job = job
+
+
+async def cancel_job(
+    store: JobStore, job_id: UUID, reason: str, *, tenant: str | None = None
+) -> JobView:
+    """Move the job to cancelled; a worker running it stops at its next iteration.
+    With ``tenant``, another tenant's job is not found."""
+    job = await store.get_job(job_id, tenant=tenant)
+    if job.status.is_terminal:
+        raise JobAlreadyFinishedError(job)
+    await EventRecorder(store).record(JobCancelled(job_id=job_id, reason=reason))
+    return await store.get_job(job_id, tenant=tenant)
