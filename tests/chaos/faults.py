@@ -27,6 +27,8 @@ class FaultCounts:
     postgres_restarts: int = 0
     rolling_restarts: int = 0
     """Processes stopped with SIGTERM and started again, one at a time."""
+    exits: list[str] = field(default_factory=list)
+    """Processes that died of something other than the injector's SIGKILL, and how."""
     unclean_stops: list[str] = field(default_factory=list)
     """Processes that did not exit with status 0 within SIGTERM_EXIT_S of a SIGTERM."""
 
@@ -42,6 +44,12 @@ class FaultInjector:
         while True:
             for member in self.topology:
                 if not member.held and not member.is_running():
+                    if (
+                        member.program is not None
+                        and member.program.process.returncode != -signal.SIGKILL
+                    ):
+                        status = member.program.process.returncode
+                        self.counts.exits.append(f"{member.program.name}: exit status {status}")
                     self.topology.spawn(member)
                     self.counts.respawns += 1
             await asyncio.sleep(every_s)

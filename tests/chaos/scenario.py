@@ -58,6 +58,7 @@ class ChaosReport:
             "broker pauses (SIGSTOP)": f.broker_pauses,
             "postgres restarts": f.postgres_restarts,
             "rolling restarts (SIGTERM)": f.rolling_restarts,
+            "exits not caused by a fault": len(f.exits),
             "unclean SIGTERM stops": len(f.unclean_stops),
             "requests sent again": self.retries,
             "answers replayed by Idempotency-Key": self.replays,
@@ -65,6 +66,7 @@ class ChaosReport:
         }
         width = max(len(k) for k in counts)
         out = [f"{k:<{width}}  {v}" for k, v in counts.items()]
+        out += [f"exited by itself: {s}" for s in f.exits]
         out += [f"unclean stop: {s}" for s in f.unclean_stops]
         out += [f"VIOLATION {v}" for v in self.verdict.violations] or ["every invariant held"]
         return out
