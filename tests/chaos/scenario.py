@@ -66,6 +66,7 @@ class ChaosReport:
         }
         width = max(len(k) for k in counts)
         out = [f"{k:<{width}}  {v}" for k, v in counts.items()]
+        out += self.verdict.notes
         out += [f"exited by itself: {s}" for s in f.exits]
         out += [f"unclean stop: {s}" for s in f.unclean_stops]
         out += [f"VIOLATION {v}" for v in self.verdict.violations] or ["every invariant held"]
