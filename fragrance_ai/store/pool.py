@@ -22,6 +22,20 @@ async def register_json_codecs(conn: asyncpg.Connection) -> None:
         )
 
 
+async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """``asyncpg.connect``, with a missing Unix socket reported as ConnectionRefusedError.
+
+    A server listening on a Unix socket (the embedded one, or any local PostgreSQL)
+    removes the socket's file while it stops, so a connection tried during a restart
+    fails with FileNotFoundError where TCP would give ConnectionRefusedError. Both mean
+    "the server is not there right now"; only the second is judged transient by the
+    retry policy, so a restart dead-lettered the messages it caught."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except FileNotFoundError as exc:
+        raise ConnectionRefusedError(exc.errno, f"the database's socket is missing: {exc}") from exc
+
+
 class BoundedPool(asyncpg.Pool):
     """A pool whose every acquire, its own query methods' included, gives up after
     ``acquire_timeout_s`` with TimeoutError: a pool drained by stuck work then fails the
@@ -54,6 +68,7 @@ async def open_pool(
         max_size=max_size,
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
+        connect=connect,
         setup=None,
         init=register_json_codecs,
         reset=None,

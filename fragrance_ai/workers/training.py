@@ -136,7 +136,9 @@ class TrainingRunner:
         finally:
             forwarder.cancel()
             keeper.cancel()
-            await self.store.release_lease(lease_name(job_id), self.owner)
+            with contextlib.suppress(Exception):
+                # With the database down, the lease is left to lapse instead.
+                await self.store.release_lease(lease_name(job_id), self.owner)
             self._runs.pop(job_id, None)
 
     async def _finish(self, job_id: UUID, outcome: TrainingOutcome) -> None:
@@ -160,25 +162,43 @@ class TrainingRunner:
 
     async def _keep(self, job_id: UUID, stop: threading.Event) -> None:
         """Renew the lease; stop the run if the lease is lost or the job was cancelled.
-        A new event of the job (a cancellation among them) wakes the check at once."""
+        A new event of the job (a cancellation among them) wakes the check at once.
+
+        While the database does not answer (a restart), the run goes on on the lease it
+        last renewed; once that may lapse before the next renewal, the run stops, for
+        another worker may then take it over and two must never train one run."""
         renew_every = self.lease_ttl_s / 3
-        async with (
-            self.store.notifier() as notifier,
-            notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake,
-        ):
-            renewed_at = time.monotonic()
-            while not stop.is_set():
-                await wake.wait(renew_every)
-                renewed = True
-                if time.monotonic() - renewed_at >= renew_every:
-                    renewed = await self.store.renew_lease(
-                        lease_name(job_id), self.owner, self.lease_ttl_s
+        renewed_at = time.monotonic()
+        while not stop.is_set():
+            try:
+                async with (
+                    self.store.notifier() as notifier,
+                    notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake,
+                ):
+                    while not stop.is_set():
+                        await wake.wait(renew_every)
+                        renewed = True
+                        if time.monotonic() - renewed_at >= renew_every:
+                            renewed = await self.store.renew_lease(
+                                lease_name(job_id), self.owner, self.lease_ttl_s
+                            )
+                            renewed_at = time.monotonic()
+                        job = await self.store.get_job(job_id)
+                        cancelled = job.status is JobStatus.CANCELLED
+                        if not renewed or cancelled:
+                            log.info(
+                                "stopping training run", lease_lost=not renewed, cancelled=cancelled
+                            )
+                            stop.set()
+            except Exception as exc:
+                if time.monotonic() - renewed_at >= self.lease_ttl_s - renew_every:
+                    log.warning(
+                        "stopping training run: its lease could not be renewed",
+                        error=f"{type(exc).__name__}: {exc}",
                     )
-                    renewed_at = time.monotonic()
-                cancelled = (await self.store.get_job(job_id)).status is JobStatus.CANCELLED
-                if not renewed or cancelled:
-                    log.info("stopping training run", lease_lost=not renewed, cancelled=cancelled)
                     stop.set()
+                else:
+                    await asyncio.sleep(min(1.0, renew_every))
 
     async def sweep_once(self) -> int:
         """Take over unfinished training runs that no live worker holds."""

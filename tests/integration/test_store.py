@@ -226,6 +226,23 @@ async def test_each_new_stage_start_counts_an_attempt_and_a_repeat_does_not(stor
     assert (job.status, job.attempts) == (JobStatus.OPTIMISING, 3)
 
 
+async def test_a_result_that_comes_after_the_job_ended_is_not_recorded(store):
+    """Found by the chaos run: the sweeper failed a job a killed worker's successor went
+    on to finish, and the job had two final events."""
+    job_id = await new_job(store)
+    failed = await store.record_event(
+        job_id, "job_failed", {}, "job_failed", JobStatus.FAILED, {"error": "swept"}
+    )
+    late = await store.record_event(
+        job_id, "formula_optimized", {}, "formula_optimized", JobStatus.SUCCEEDED, {}
+    )
+
+    assert (failed, late) == (1, None)
+    assert [e.type for e in await store.events_since(job_id)] == ["job_failed"]
+    job = await store.get_job(job_id)
+    assert (job.status, job.error, job.formula) == (JobStatus.FAILED, "swept", None)
+
+
 async def test_concurrent_appends_get_consecutive_numbers_without_gaps(store):
     job_id = await new_job(store)
     keys = [f"progress-{i % 15}" for i in range(30)]  # every key sent twice
