@@ -139,14 +139,16 @@ def launch(
 
 @asynccontextmanager
 async def system(
-    bootstrap: str, database_url: str, logs: Path, profiles: Path | None = None
+    bootstrap: str, database_url: str, logs: Path, args: argparse.Namespace
 ) -> AsyncIterator[tuple[str, dict[str, int]]]:
     """api, an LLM worker and an RL worker as child processes; yields the API's URL and
     the processes' pids by name."""
     port = free_loopback_port()
+    profiles: Path | None = args.profile
     env = {
         **os.environ,
         "APP_ENV": "testing",
+        "FRAGRANCE_WORKERS__RL__CONCURRENCY": str(args.rl_concurrency),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url,
         "FRAGRANCE_API__PORT": str(port),
@@ -228,6 +230,31 @@ async def wait_for_jobs(database_url: str, job_ids: list[str], timeout_s: float)
     return Figures(len(rows), (end - start).total_seconds(), latencies)
 
 
+async def stage_gaps(database_url: str, job_ids: list[str]) -> str:
+    """Where a job's time goes: the median wait from its creation to each event, and
+    from each event to the next, by PostgreSQL's clock."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT e.type, e.payload->>'stage' AS stage,"
+            " extract(epoch FROM e.created_at - lag(e.created_at, 1, j.created_at)"
+            "   OVER (PARTITION BY e.job_id ORDER BY e.seq)) AS gap_s, e.seq"
+            " FROM job_events e JOIN jobs j ON j.id = e.job_id"
+            " WHERE e.job_id = ANY($1::uuid[]) ORDER BY e.seq",
+            job_ids,
+        )
+    finally:
+        await conn.close()
+    gaps: dict[str, list[float]] = {}
+    for row in rows:
+        name = row["type"] + (f" ({row['stage']})" if row["stage"] else "")
+        gaps.setdefault(name, []).append(float(row["gap_s"]))
+    lines = [f"{'median wait before each event':<40} {'ms':>9}"]
+    for name, waits in gaps.items():
+        lines.append(f"  {name:<38} {statistics.median(waits) * 1000:9.1f}")
+    return "\n".join(lines)
+
+
 async def bench_key(database_url: str) -> str:
     """An API key for the benchmark's requests, as `fragrance-ai keys create` makes one."""
     pool = await open_pool(database_url, max_size=1)
@@ -244,7 +271,7 @@ async def pipeline(
     key = await bench_key(database_url)
     with tempfile.TemporaryDirectory(prefix="fragrance-bench-") as logs:
         async with (
-            system(bootstrap, database_url, Path(logs), args.profile) as (url, pids),
+            system(bootstrap, database_url, Path(logs), args) as (url, pids),
             aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session,
         ):
             await wait_until_answering(session, url)
@@ -255,7 +282,9 @@ async def pipeline(
             meter.start()
             job_ids = await run_jobs(session, url, args.jobs, args.brief, args.concurrency)
             meter.stop()
-            return await wait_for_jobs(database_url, job_ids, timeout_s=10), meter
+            figures = await wait_for_jobs(database_url, job_ids, timeout_s=10)
+            print(await stage_gaps(database_url, job_ids))
+            return figures, meter
 
 
 def domain_work(brief: str) -> float:
@@ -361,7 +390,10 @@ async def main(args: argparse.Namespace) -> None:
                 jobs, meter = await pipeline(broker.bootstrap_servers, database.url, parts, args)
             finally:
                 await asyncio.to_thread(database.stop)
-    print(f"{args.jobs} jobs, brief {args.brief!r}, {args.concurrency} in flight, {cpus} CPUs")
+    print(
+        f"{args.jobs} jobs, brief {args.brief!r}, {args.concurrency} in flight, {cpus} CPUs,"
+        f" workers.rl.concurrency {args.rl_concurrency}"
+    )
     print(jobs.line("pipeline (POST to succeeded)"))
     print(domain.line(f"domain work, {cpus} processes"))
     print(kafka.line("aiokafka produce->consume"))
@@ -383,6 +415,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=500,
         help="the bare consumer's fetch_max_wait_ms (500: aiokafka's and FastStream's default)",
+    )
+    parser.add_argument(
+        "--rl-concurrency",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the RL worker's workers.rl.concurrency: formulas optimised at once (default: CPUs)",
     )
     parser.add_argument(
         "--profile",
