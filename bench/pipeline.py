@@ -22,6 +22,7 @@ system, its threads and its children, reaped or alive: PostgreSQL's backends are
 postmaster's children) over the number of jobs.
 
 Run: python bench/pipeline.py [--jobs 1000] [--brief TEXT] [--concurrency 32]
+     [--fetch-max-wait-ms 50] [--rl-concurrency N] [--profile DIR]
 """
 
 import argparse
@@ -400,6 +401,7 @@ async def main(args: argparse.Namespace) -> None:
     print(meter.table(args.jobs))
     print(f"  {'(domain work alone)':<26} {domain_cpu_s * 1000:9.1f}")
     print(ratio_line("ratio pipeline / domain", jobs, domain))
+    print(f"{'  issue 16 asks':<28} {'>= 0.70':>8}x   {'':>13}   p99 {'<= 3.00':>8}x")
     print(ratio_line("ratio kafka / pipeline", kafka, jobs))
 
 
