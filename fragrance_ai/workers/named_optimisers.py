@@ -14,6 +14,7 @@ cores itself, and the policy is a loaded model kept in this process.
 
 import asyncio
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -115,6 +116,13 @@ IN_PROCESSES = frozenset({Optimizer.REFERENCE, Optimizer.GA})
 WARM_UP_BRIEF = "a fresh citrus cologne"
 
 
+def ignore_interrupts() -> None:
+    """In each pool process: a terminal's Ctrl-C reaches the whole process group, and
+    the worker stops its pool itself, in order; without this every idle process would
+    print a KeyboardInterrupt of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def warm_up() -> None:
     """Loads the catalogue and the tables in a new process, before its first job."""
     from fragrance_ai.interpreter import interpret
@@ -136,7 +144,9 @@ class OptimiserProcesses:
             # spawn, not fork: the worker has threads (the event loop's executor, the
             # Kafka clients), and a fork copies their locks in whatever state they are.
             self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn")
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=ignore_interrupts,
             )
         return self._pool
 
