@@ -1,5 +1,6 @@
-"""Pipeline figures (issue 3): N jobs through the whole system on the embedded parts,
-beside N bare aiokafka produce-then-consume round trips on the same broker.
+"""Pipeline figures (issues 3 and 16): N jobs through the whole system on the embedded
+parts, beside N bare aiokafka produce-then-consume round trips on the same broker and
+beside the domain work alone, the ceiling.
 
 The system runs as in production, one process each: `fragrance-ai api`, `worker llm`,
 `worker rl`, on an embedded Tansu and an embedded PostgreSQL this script starts. Jobs
@@ -11,28 +12,41 @@ wait for one consumer to receive, send the next) and are timed from send to rece
 On Tansu a waiting fetch is not woken by a produce: it answers when fetch_max_wait_ms
 runs out, so each consumer hop costs about half of it (see --fetch-max-wait-ms).
 
+The ceiling: the same brief interpreted (rule-based, as the workers read it under these
+settings) and optimised (reference) with nothing around it, in as many processes as
+there are CPUs, `--concurrency` at a time, each timed from submission to result. No
+pipeline on this machine can beat it, so the pipeline is judged by its share of it.
+
+CPU per job: the CPU time each process spent while the pipeline's jobs ran (user and
+system, its threads and its children, reaped or alive: PostgreSQL's backends are the
+postmaster's children) over the number of jobs.
+
 Run: python bench/pipeline.py [--jobs 1000] [--brief TEXT] [--concurrency 32]
+     [--fetch-max-wait-ms 50] [--rl-concurrency N] [--profile DIR]
 """
 
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import asyncpg
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from brokers.topics import TopicSpec, create_topics
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
-from fragrance_ai.embedded.postgres import EmbeddedPostgres
+from fragrance_ai.embedded.postgres import EmbeddedPostgres, running_postmaster
 from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
@@ -61,30 +75,97 @@ class Figures:
         )
 
 
-def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def cpu_seconds(pid: int) -> float:
+    """CPU a process and all its descendants have used so far, the reaped ones included
+    (they are in their parent's children_* times); 0 for a process gone meanwhile."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for process in processes:
+        try:
+            t = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue  # exited between the listing and now: its parent has counted it
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds of named processes between `start()` and `stop()`."""
+
+    pids: dict[str, int]
+    started: dict[str, float] = field(default_factory=dict)
+    used_s: dict[str, float] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, float]:
+        own = psutil.Process().cpu_times()
+        # The benchmark's own process (the HTTP clients) without its children.
+        return {
+            **{name: cpu_seconds(pid) for name, pid in self.pids.items()},
+            "bench client": own.user + own.system,
+        }
+
+    def start(self) -> None:
+        self.started = self.snapshot()
+
+    def stop(self) -> None:
+        ended = self.snapshot()
+        self.used_s = {name: ended[name] - self.started[name] for name in ended}
+
+    def table(self, jobs: int) -> str:
+        lines = [f"{'CPU per job':<28} {'ms':>9}"]
+        for name, used in self.used_s.items():
+            lines.append(f"  {name:<26} {used / jobs * 1000:9.1f}")
+        lines.append(f"  {'all':<26} {sum(self.used_s.values()) / jobs * 1000:9.1f}")
+        return "\n".join(lines)
+
+
+def launch(
+    args: list[str], env: dict[str, str], log: Path, profile: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`fragrance-ai ARGS`; under cProfile, its statistics written to `profile` when it
+    stops, where one is named."""
+    command = [CLI, *args]
+    if profile is not None:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [CLI, *args], env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
 
 
 @asynccontextmanager
-async def system(bootstrap: str, database_url: str, logs: Path) -> AsyncIterator[str]:
-    """api, an LLM worker and an RL worker as child processes; yields the API's URL."""
+async def system(
+    bootstrap: str, database_url: str, logs: Path, args: argparse.Namespace
+) -> AsyncIterator[tuple[str, dict[str, int]]]:
+    """api, an LLM worker and an RL worker as child processes; yields the API's URL and
+    the processes' pids by name."""
     port = free_loopback_port()
+    profiles: Path | None = args.profile
     env = {
         **os.environ,
         "APP_ENV": "testing",
+        "FRAGRANCE_WORKERS__RL__CONCURRENCY": str(args.rl_concurrency),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url,
         "FRAGRANCE_API__PORT": str(port),
     }
     processes = [
-        launch(args, env, logs / f"{'-'.join(args)}.log")
+        launch(
+            args,
+            env,
+            logs / f"{'-'.join(args)}.log",
+            profiles / f"{'-'.join(args)}.prof" if profiles is not None else None,
+        )
         for args in (["api"], ["worker", "llm"], ["worker", "rl"])
     ]
+    names = ("api", "worker llm", "worker rl")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", {n: p.pid for n, p in zip(names, processes, strict=True)}
     finally:
         for process in processes:
             process.terminate()
@@ -150,6 +231,31 @@ async def wait_for_jobs(database_url: str, job_ids: list[str], timeout_s: float)
     return Figures(len(rows), (end - start).total_seconds(), latencies)
 
 
+async def stage_gaps(database_url: str, job_ids: list[str]) -> str:
+    """Where a job's time goes: the median wait from its creation to each event, and
+    from each event to the next, by PostgreSQL's clock."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT e.type, e.payload->>'stage' AS stage,"
+            " extract(epoch FROM e.created_at - lag(e.created_at, 1, j.created_at)"
+            "   OVER (PARTITION BY e.job_id ORDER BY e.seq)) AS gap_s, e.seq"
+            " FROM job_events e JOIN jobs j ON j.id = e.job_id"
+            " WHERE e.job_id = ANY($1::uuid[]) ORDER BY e.seq",
+            job_ids,
+        )
+    finally:
+        await conn.close()
+    gaps: dict[str, list[float]] = {}
+    for row in rows:
+        name = row["type"] + (f" ({row['stage']})" if row["stage"] else "")
+        gaps.setdefault(name, []).append(float(row["gap_s"]))
+    lines = [f"{'median wait before each event':<40} {'ms':>9}"]
+    for name, waits in gaps.items():
+        lines.append(f"  {name:<38} {statistics.median(waits) * 1000:9.1f}")
+    return "\n".join(lines)
+
+
 async def bench_key(database_url: str) -> str:
     """An API key for the benchmark's requests, as `fragrance-ai keys create` makes one."""
     pool = await open_pool(database_url, max_size=1)
@@ -160,19 +266,62 @@ async def bench_key(database_url: str) -> str:
     return key
 
 
-async def pipeline(bootstrap: str, database_url: str, args: argparse.Namespace) -> Figures:
+async def pipeline(
+    bootstrap: str, database_url: str, parts: dict[str, int], args: argparse.Namespace
+) -> tuple[Figures, CpuMeter]:
     key = await bench_key(database_url)
     with tempfile.TemporaryDirectory(prefix="fragrance-bench-") as logs:
         async with (
-            system(bootstrap, database_url, Path(logs)) as url,
+            system(bootstrap, database_url, Path(logs), args) as (url, pids),
             aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session,
         ):
             await wait_until_answering(session, url)
             # One job first: consumer groups on the embedded broker settle seconds
             # after their members join, which is start-up, not throughput.
             await wait_for_jobs(database_url, await run_jobs(session, url, 1, args.brief, 1), 1)
+            meter = CpuMeter({**pids, **parts})
+            meter.start()
             job_ids = await run_jobs(session, url, args.jobs, args.brief, args.concurrency)
-            return await wait_for_jobs(database_url, job_ids, timeout_s=10)
+            meter.stop()
+            figures = await wait_for_jobs(database_url, job_ids, timeout_s=10)
+            print(await stage_gaps(database_url, job_ids))
+            return figures, meter
+
+
+def domain_work(brief: str) -> float:
+    """One job's domain work as the workers do it; its CPU seconds."""
+    from fragrance_ai.interpreter import interpret
+    from fragrance_ai.optimiser import optimise
+
+    started = time.process_time()
+    optimise(interpret(brief).brief)
+    return time.process_time() - started
+
+
+async def ceiling(
+    brief: str, count: int, concurrency: int, processes: int
+) -> tuple[Figures, float]:
+    """`count` jobs of domain work on `processes` processes, `concurrency` submitted at a
+    time, each timed from submission to result; and the mean CPU seconds of one."""
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(processes) as pool:
+        # Each process loads the catalogue and the tables once, before the clock starts.
+        await asyncio.gather(
+            *(loop.run_in_executor(pool, domain_work, brief) for _ in range(processes * 2))
+        )
+        gate = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
+        cpu: list[float] = []
+
+        async def one() -> None:
+            async with gate:
+                submitted = time.perf_counter()
+                cpu.append(await loop.run_in_executor(pool, domain_work, brief))
+                latencies.append(time.perf_counter() - submitted)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return Figures(count, time.perf_counter() - started, latencies), statistics.fmean(cpu)
 
 
 async def round_trips(
@@ -216,7 +365,17 @@ async def round_trips(
         await consumer.stop()
 
 
+def ratio_line(name: str, over: Figures, under: Figures) -> str:
+    return (
+        f"{name:<28} {over.per_second / under.per_second:9.2f}x"
+        f"   p50 {over.percentile(50) / under.percentile(50):8.2f}x"
+        f"   p99 {over.percentile(99) / under.percentile(99):8.2f}x"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
+    cpus = os.cpu_count() or 1
+    domain, domain_cpu_s = await ceiling(args.brief, args.jobs, args.concurrency, cpus)
     with tempfile.TemporaryDirectory(prefix="fragrance-bench-pg-") as root:
         async with EmbeddedBroker() as broker:
             database = EmbeddedPostgres(Path(root) / "data")
@@ -226,19 +385,24 @@ async def main(args: argparse.Namespace) -> None:
                 kafka = await round_trips(
                     broker.bootstrap_servers, args.jobs, args.concurrency, args.fetch_max_wait_ms
                 )
-                jobs = await pipeline(broker.bootstrap_servers, database.url, args)
+                parts = {"broker (tansu)": broker.pid or 0}
+                if (postmaster := running_postmaster(database.data_dir)) is not None:
+                    parts["postgresql"] = postmaster
+                jobs, meter = await pipeline(broker.bootstrap_servers, database.url, parts, args)
             finally:
                 await asyncio.to_thread(database.stop)
     print(
-        f"{args.jobs} jobs, brief {args.brief!r}, {args.concurrency} in flight, {os.cpu_count()} CPUs"
+        f"{args.jobs} jobs, brief {args.brief!r}, {args.concurrency} in flight, {cpus} CPUs,"
+        f" workers.rl.concurrency {args.rl_concurrency}"
     )
     print(jobs.line("pipeline (POST to succeeded)"))
+    print(domain.line(f"domain work, {cpus} processes"))
     print(kafka.line("aiokafka produce->consume"))
-    print(
-        f"{'ratio kafka / pipeline':<28} {kafka.per_second / jobs.per_second:9.1f}x"
-        f"   p50 {jobs.percentile(50) / kafka.percentile(50):8.1f}x"
-        f"   p99 {jobs.percentile(99) / kafka.percentile(99):8.1f}x"
-    )
+    print(meter.table(args.jobs))
+    print(f"  {'(domain work alone)':<26} {domain_cpu_s * 1000:9.1f}")
+    print(ratio_line("ratio pipeline / domain", jobs, domain))
+    print(f"{'  issue 16 asks':<28} {'>= 0.70':>8}x   {'':>13}   p99 {'<= 3.00':>8}x")
+    print(ratio_line("ratio kafka / pipeline", kafka, jobs))
 
 
 def parse_args() -> argparse.Namespace:
@@ -253,6 +417,17 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=500,
         help="the bare consumer's fetch_max_wait_ms (500: aiokafka's and FastStream's default)",
+    )
+    parser.add_argument(
+        "--rl-concurrency",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the RL worker's workers.rl.concurrency: formulas optimised at once (default: CPUs)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="a folder: run the api and the workers under cProfile, one .prof file each there",
     )
     return parser.parse_args()
 

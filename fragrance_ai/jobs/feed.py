@@ -21,13 +21,19 @@ class JobEventFeed:
         """Events numbered above `after_seq`, ending after the job's final event."""
         async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
             while True:
-                for event in await self.store.events_since(job_id, after_seq):
+                events = await self.store.events_since(job_id, after_seq)
+                for event in events:
                     yield event
                     after_seq = event.seq
                     if event.type in FINAL_EVENTS:
                         return
-                if (await self.store.get_job(job_id)).status.is_terminal and not (
-                    await self.store.events_since(job_id, after_seq)
+                # A job moves to a final status in the transaction that records its final
+                # event, so the status needs a look only when nothing new came: a look
+                # after every event cost two more queries each time.
+                if (
+                    not events
+                    and (await self.store.get_job(job_id)).status.is_terminal
+                    and not await self.store.events_since(job_id, after_seq)
                 ):
                     return
                 await wake.wait(self.poll_s)

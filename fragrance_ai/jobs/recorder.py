@@ -18,14 +18,21 @@ class EventRecorder:
 
     async def record(self, event: EventMessage) -> int | None:
         """Record one event; None when it was a duplicate or a late arrival (a no-op)."""
-        job = await self.store.get_job(event.job_id)
-        options = (
-            FormulationOptions.model_validate(job.options)
-            if job.kind is JobKind.FORMULATION
-            else FormulationOptions()
-        )
-        step = transition(event, options)
-        outbox = [outbox_message(step.dispatch, job.correlation_id)] if step.dispatch else []
+        step = transition(event, FormulationOptions())
+        outbox = []
+        if step.dispatch is not None:
+            # The job's options and correlation id travel only in the next command, so
+            # the job is read only for an event that dispatches one: reading it for
+            # every event cost a query each.
+            job = await self.store.get_job(event.job_id)
+            options = (
+                FormulationOptions.model_validate(job.options)
+                if job.kind is JobKind.FORMULATION
+                else FormulationOptions()
+            )
+            step = transition(event, options)
+            if step.dispatch is not None:
+                outbox = [outbox_message(step.dispatch, job.correlation_id)]
         seq = await self.store.record_event(
             event.job_id,
             event.type,

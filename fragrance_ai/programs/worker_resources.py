@@ -20,7 +20,12 @@ from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
-from fragrance_ai.workers.named_optimisers import PromotedRun, all_optimisers, no_promotion
+from fragrance_ai.workers.named_optimisers import (
+    OptimiserProcesses,
+    PromotedRun,
+    all_optimisers,
+    no_promotion,
+)
 from fragrance_ai.workers.optimising import OptimisingStage
 from handlers.publishing import retry_policy, worker_instance_id
 from schemas.messages import Message
@@ -129,7 +134,10 @@ async def worker_resources(
         if "rl" in roles:
             promoted = promoted_run_of(store) if store is not None else no_promotion
             optimisers = all_optimisers(get_checkpoint_dir(settings), promoted)
-            optimising = OptimisingStage(optimisers, retry_policy(settings), guard)
+            processes = OptimiserProcesses(int(settings.workers.rl.concurrency))
+            stack.callback(processes.close)
+            await processes.start()
+            optimising = OptimisingStage(optimisers, retry_policy(settings), guard, processes)
             broker.context.set_global("optimising_stage", optimising)
         if "training" in roles and store is not None:
             runner = training_runner(settings, broker, store)

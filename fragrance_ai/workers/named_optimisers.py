@@ -3,10 +3,22 @@
 Each is a plain function (brief, options) -> Formula, run off the event loop by the
 optimising stage. Torch and DEAP load on first use, so a worker that only ever runs
 the reference optimiser starts without them.
+
+The reference and GA optimisers run in processes of their own (`OptimiserProcesses`),
+not in threads: they are pure Python and numpy holding the GIL, so in a thread they
+starve the event loop (a loop that gives up the GIL at each socket call waits up to the
+switch interval, 5 ms, to get it back) and a second one runs no faster than one.
+PPO and a trained policy stay in threads: torch releases the GIL and spreads over the
+cores itself, and the policy is a loaded model kept in this process.
 """
 
+import asyncio
+import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from fragrance_ai.optimiser import optimise
@@ -96,3 +108,65 @@ def all_optimisers(
         Optimizer.GA: ga_optimiser,
         Optimizer.POLICY: PolicyOptimiser(checkpoint_dir, promoted_run),
     }
+
+
+IN_PROCESSES = frozenset({Optimizer.REFERENCE, Optimizer.GA})
+"""The optimisers `OptimiserProcesses` runs: plain module functions, pickled by name."""
+
+WARM_UP_BRIEF = "a fresh citrus cologne"
+
+
+def ignore_interrupts() -> None:
+    """In each pool process: a terminal's Ctrl-C reaches the whole process group, and
+    the worker stops its pool itself, in order; without this every idle process would
+    print a KeyboardInterrupt of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_up() -> None:
+    """Loads the catalogue and the tables in a new process, before its first job."""
+    from fragrance_ai.interpreter import interpret
+
+    optimise(interpret(WARM_UP_BRIEF).brief)
+
+
+class OptimiserProcesses:
+    """A pool of `processes` processes for the optimisers of `IN_PROCESSES`. A pool
+    whose process died (killed, out of memory) is replaced, and the job's attempt fails
+    as a transient error, so the stage's retries run it again on the new pool."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        self._pool: Executor | None = None
+
+    def _started(self) -> Executor:
+        if self._pool is None:
+            # spawn, not fork: the worker has threads (the event loop's executor, the
+            # Kafka clients), and a fork copies their locks in whatever state they are.
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=ignore_interrupts,
+            )
+        return self._pool
+
+    async def start(self) -> None:
+        """Starts the processes and warms each, so the first jobs do not pay for it."""
+        pool = self._started()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(self.processes)))
+
+    async def run(self, optimiser: Optimise, brief: Brief, options: FormulationOptions) -> Formula:
+        pool = self._started()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, optimiser, brief, options)
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

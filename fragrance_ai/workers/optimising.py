@@ -10,7 +10,7 @@ from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.workers.cancellation import CancellationGuard
-from fragrance_ai.workers.named_optimisers import Optimise
+from fragrance_ai.workers.named_optimisers import IN_PROCESSES, Optimise, OptimiserProcesses
 from schemas.messages import (
     FormulaOptimized,
     JobFailed,
@@ -27,6 +27,9 @@ class OptimisingStage:
     retry: RetryPolicy
     guard: CancellationGuard | None = None
     """Drops the work of a job cancelled meanwhile (needs the job store)."""
+    processes: OptimiserProcesses | None = None
+    """Where the optimisers of `IN_PROCESSES` run; the others, and all of them when
+    None, run in a thread."""
 
     async def run(self, command: OptimizeFormula) -> FormulaOptimized | JobFailed | None:
         """The job's result event; None when the job was cancelled first."""
@@ -40,8 +43,13 @@ class OptimisingStage:
                 reason=f"optimizer {chosen.value!r} is not available on this worker (available: {available})",
             )
         started = time.perf_counter()
+        processes = self.processes if chosen in IN_PROCESSES else None
         work = with_retries(
-            lambda: asyncio.to_thread(optimiser, command.brief, command.options),
+            lambda: (
+                processes.run(optimiser, command.brief, command.options)
+                if processes is not None
+                else asyncio.to_thread(optimiser, command.brief, command.options)
+            ),
             self.retry,
             permanent=(BriefError, FormulationError),
         )
