@@ -2,7 +2,7 @@
 
 import os
 import socket
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -11,6 +11,7 @@ from faststream.kafka.publisher.usecase import DefaultPublisher
 from brokers.dead_letter import dead_letter_middleware, delivery_attempt
 from fragrance_ai.jobs.retry import RetryPolicy
 from schemas.messages import Message, StageStarted
+from schemas.messages import Stage as StageName
 
 
 def retry_policy(settings: Any) -> RetryPolicy:
@@ -49,7 +50,7 @@ class Stage(Protocol):
 
 
 async def run_stage(
-    to_events: DefaultPublisher, stage: Stage, name: Literal["interpreting", "optimising"],
+    to_events: DefaultPublisher, stage: Stage, name: StageName,
     worker: str, command: Message,
 ) -> None:  # fmt: skip
     """Announce the stage, run it, publish its result (none for a cancelled job)."""

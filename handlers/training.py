@@ -9,13 +9,13 @@ from faststream.middlewares import AckPolicy
 from brokers.factory import subscriber_options
 from brokers.topics import command_topic
 from handlers.publishing import failure_policy
+from schemas.messages import OPTIMISING as STAGE
 from schemas.messages import TrainPolicy
 
 if TYPE_CHECKING:
     from fragrance_ai.workers.training import TrainingRunner
 
 ROLE = "training"
-STAGE = "optimising"
 
 
 def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:

@@ -27,7 +27,7 @@ from fragrance_ai.jobs.routing import outbox_message, resume_dispatch
 from fragrance_ai.store import JobStore
 from fragrance_ai.store.sweeping import StalledJob
 from schemas.jobs import JobStatus
-from schemas.messages import JobFailed
+from schemas.messages import INTERPRETING, OPTIMISING, JobFailed, Stage
 
 log = structlog.get_logger(__name__)
 LEASE = "sweeper"
@@ -77,8 +77,8 @@ def give_up_reason(stalled: StalledJob, policy: SweepPolicy) -> str | None:
     return None
 
 
-def stage_of(status: JobStatus) -> str:
-    return "optimising" if status is JobStatus.OPTIMISING else "interpreting"
+def stage_of(status: JobStatus) -> Stage:
+    return OPTIMISING if status is JobStatus.OPTIMISING else INTERPRETING
 
 
 class SweepCounts(Protocol):

@@ -10,14 +10,14 @@ from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.relay import SetAside
 from fragrance_ai.jobs.routing import WorkerRole
 from fragrance_ai.store.outbox import OutboxRecord
-from schemas.messages import JobFailed
+from schemas.messages import INTERPRETING, OPTIMISING, JobFailed
 
 log = structlog.get_logger(__name__)
 
 STAGE_OF_TOPIC = {
-    command_topic(WorkerRole.LLM): "interpreting",
-    command_topic(WorkerRole.RL): "optimising",
-    command_topic(WorkerRole.TRAINING): "optimising",
+    command_topic(WorkerRole.LLM): INTERPRETING,
+    command_topic(WorkerRole.RL): OPTIMISING,
+    command_topic(WorkerRole.TRAINING): OPTIMISING,
 }
 
 

@@ -4,21 +4,19 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.workers.cancellation import CancellationGuard
 from fragrance_ai.workers.named_optimisers import IN_PROCESSES, Optimise, OptimiserProcesses
+from schemas.messages import OPTIMISING as STAGE
 from schemas.messages import (
     FormulaOptimized,
     JobFailed,
     OptimizeFormula,
     Optimizer,
 )
-
-STAGE: Final = "optimising"
 
 
 @dataclass

@@ -29,6 +29,7 @@ from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.train import TrainConfig, train_policy
 from schemas.jobs import JobKind, JobStatus
+from schemas.messages import OPTIMISING as STAGE
 from schemas.messages import (
     JobFailed,
     Message,
@@ -41,7 +42,6 @@ from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
 
 log = structlog.get_logger(__name__)
 
-STAGE = "optimising"
 Publish = Callable[[Message], Awaitable[None]]
 
 
