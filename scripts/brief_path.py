@@ -7,7 +7,9 @@ so the language model reads the brief too), formulates another brief to warm eve
 then records the project's functions called while a second brief goes from its POST to
 `succeeded`, in every thread. Modules only imported are left out, and so is what runs on
 its own clock whatever the brief (the metrics refreshes, the sweeper, the renewal of
-event-stream leases): a call is not counted when one of those loops is below it.
+event-stream leases): a call is not counted when one of those loops is below it. The RL
+worker optimises in a pool process, out of this process's sight, so the optimiser's call
+for the same brief and options is then run, warmed up and recorded, here.
 
 Run: python scripts/brief_path.py [--brief TEXT]
 """
@@ -93,6 +95,20 @@ async def new_key(database_url: str) -> str:
     return key
 
 
+def record_the_optimiser(recorder: CallRecorder, brief: str) -> None:
+    from fragrance_ai.interpreter import interpret
+    from fragrance_ai.workers.named_optimisers import all_optimisers
+    from schemas.messages import FormulationOptions
+
+    options = FormulationOptions()
+    optimiser = all_optimisers(Path(tempfile.gettempdir()))[options.optimizer]
+    optimiser(interpret(WARM_UP).brief, options)
+    read = interpret(brief).brief
+    recorder.recording = True
+    optimiser(read, options)
+    recorder.recording = False
+
+
 async def main(args: argparse.Namespace, recorder: CallRecorder) -> None:
     from fragrance_ai.cli.programs import configured
     from fragrance_ai.embedded.broker import free_loopback_port
@@ -122,6 +138,7 @@ async def main(args: argparse.Namespace, recorder: CallRecorder) -> None:
         recorder.recording = False
     stop.set()
     await running
+    record_the_optimiser(recorder, args.brief)
     by_package = Counter(Path(m).parts[0] if len(Path(m).parts) < 3 else "/".join(Path(m).parts[:2])
                          for m in recorder.modules)  # fmt: skip
     print(f"brief: {args.brief!r} -> {status}")
