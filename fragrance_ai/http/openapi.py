@@ -54,11 +54,14 @@ PROBLEMS: dict[int, str] = {
     422: "A field is invalid (each is named), or the Idempotency-Key was used with another request",
     429: "The key's rate limit is spent, or its tenant is at a cap (jobs in flight, open "
     "event streams): retry after `Retry-After` seconds",
+    503: "The database or the broker is briefly unavailable (a restart): retry after "
+    "`Retry-After` seconds",
 }
 PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
     405: {"Allow": {"schema": {"type": "string"}, "required": True}},
     429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
+    503: {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
 }
 PARAMETERS: dict[str, dict[str, Any]] = {
     "JobId": {
@@ -164,7 +167,7 @@ def error_statuses(route: Route) -> list[int]:
     """The problem answers a route can give, from the facts the middlewares act on."""
     statuses = set()
     if not is_public(route.view):
-        statuses |= {401, 429}
+        statuses |= {401, 429, 503}  # the key is checked in the database
     if required_scope(route.view) is not None:
         statuses.add(403)
     if "{job_id}" in route.path:

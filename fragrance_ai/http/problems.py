@@ -8,12 +8,16 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from brokers.failures import is_transient
 from schemas.http import FieldProblem, Problem
 
 PROBLEM_JSON = "application/problem+json"
 Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger(__name__)
+# What a client is told to wait when the database or the broker is briefly away (a
+# restart, a failover): about the time a restart of either takes.
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 def problem(
@@ -66,6 +70,17 @@ async def read_model(request: web.Request, model: type[Model], *, empty_ok: bool
         raise ProblemError(validation_problem(exc)) from None
 
 
+def unavailable() -> web.Response:
+    response = problem(
+        503,
+        "Service unavailable",
+        "the database or the broker is briefly unavailable: retry after Retry-After "
+        "seconds (a POST sent again with the same Idempotency-Key is never done twice)",
+    )
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
+    return response
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn aiohttp's HTTP errors and unexpected exceptions into problem documents."""
@@ -82,6 +97,11 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if "Allow" in exc.headers:  # a 405 names the methods the route takes
             response.headers["Allow"] = exc.headers["Allow"]
         return response
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            # The database or the broker restarting: the request may well succeed in a
+            # moment, so the client is told so rather than given an internal error.
+            log.warning("a dependency is briefly unavailable", path=request.path, error=repr(exc))
+            return unavailable()
         log.exception("unhandled error", path=request.path)
         return problem(500, "Internal error", "the error was logged; the request can be retried")

@@ -197,6 +197,25 @@ async def test_a_job_reads_back_and_an_unknown_one_is_404(
         assert "no job" in body["detail"]
 
 
+async def test_a_database_restarting_is_503_with_retry_after_and_a_bug_stays_500(
+    client: TestClient[Any, Any], memory_store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def restarting(job_id: UUID, *, tenant: str | None = None) -> JobView:
+        raise ConnectionRefusedError(111, "the database's socket is missing")
+
+    monkeypatch.setattr(memory_store, "get_job", restarting)
+    reply = await client.get(f"/v1/jobs/{uuid4()}")
+    body = await problem_of(reply, 503)
+    assert int(reply.headers["Retry-After"]) >= 1
+    assert "retry" in body["detail"]
+
+    async def broken(job_id: UUID, *, tenant: str | None = None) -> JobView:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(memory_store, "get_job", broken)
+    await problem_of(await client.get(f"/v1/jobs/{uuid4()}"), 500)
+
+
 async def test_a_body_over_the_limit_is_413(
     client: TestClient[Any, Any], memory_store: MemoryStore
 ) -> None:
