@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fragrance_ai.interpreter import lexicon as lx
+from fragrance_ai.interpreter import word_forms
 from fragrance_ai.interpreter.text import Tokens
 from schemas.material import Family, Material
 
@@ -55,7 +56,8 @@ def build_lexicon(
 ) -> Lexicon:
     """Every known phrase with its meaning. Later groups override earlier ones, so a
     word the interpreter's own vocabulary knows keeps that meaning, and a material
-    name that is also a note reads as the note."""
+    name that is also a note reads as the note. Other forms of a note's word come
+    last and take only words that mean nothing yet."""
     table: Lexicon = {}
     for alias, material in material_aliases.items():
         words = lx.phrase(alias)
@@ -79,6 +81,10 @@ def build_lexicon(
         table[lx.phrase(word)] = Term(Kind.STYLE, word, mix)
     for word, fam in lx.FAMILY_WORDS.items():
         table[lx.phrase(word)] = Term(Kind.FAMILY, fam.value, {fam: 1.0})
+    for note, family in descriptors.items():
+        *head, last = lx.phrase(note)
+        for base in word_forms.bases(last):  # "smoke" for smoky, "resin" for resinous
+            table.setdefault((*head, base), Term(Kind.NOTE, note, {family: 1.0}))
     return table
 
 
@@ -97,6 +103,10 @@ def _lookup(lexicon: Lexicon, words: tuple[str, ...]) -> Term | None:
     for singular in _singulars(words[-1]):
         term = lexicon.get((*words[:-1], singular))
         if term is not None and term.kind in (Kind.NOTE, Kind.MATERIAL, Kind.FAMILY):
+            return term
+    for base in word_forms.bases(words[-1]):  # "sweetness", "smokiness", "smoked"
+        term = lexicon.get((*words[:-1], base))
+        if term is not None and term.kind in (Kind.NOTE, Kind.FAMILY):
             return term
     return None
 

@@ -538,6 +538,22 @@ def test_a_request_for_something_else_is_off_topic(text: str, asked_for: str) ->
         interpret(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "wanted", "excluded"),
+    [
+        ("Vetiver and a hint of earth, no smokiness", {"vetiver", "earthy"}, {"smoky"}),
+        ("Rose and salted caramel, nothing honeyed", {"rose", "salty", "caramel"}, {"honey"}),
+        ("Cedar with smoked birch, no resin", {"cedar", "smoky", "birch"}, {"resinous"}),
+    ],
+)
+def test_a_note_is_read_in_another_form_of_its_word(
+    text: str, wanted: set[str], excluded: set[str]
+) -> None:
+    brief = interpret(text).brief
+    assert set(brief.wanted_notes) == wanted
+    assert set(brief.excluded_notes) == excluded
+
+
 def test_a_perfume_word_keeps_a_brief_that_mentions_a_poem_on_topic() -> None:
     brief = interpret("a perfume inspired by a poem about the sea").brief
     assert set(brief.family_weights) == {Family.AQUATIC}
