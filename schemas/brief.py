@@ -67,7 +67,7 @@ DEFAULT_IFRA_SAFETY_MARGIN = 0.9
 
 class Style(StrEnum):
     """A classic structure a brief can name: it brings its accord
-    (fragrance_ai/catalog/accords.csv) and its pyramid (fragrance_ai/objective/pyramid.py).
+    (fragrance_ai/catalog/accords.csv) and its pyramid (fragrance_ai/objective/profile.py).
     A soliflore has no accord of its own: it is its flower's accord, heart first."""
 
     CHYPRE = "chypre"

@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from fragrance_ai.cli.report import render_batch, render_brief, render_certificate, render_formula
-from fragrance_ai.objective.weighing import DEFAULT_BATCH_GRAMS, with_batch
+from fragrance_ai.objective.assemble import DEFAULT_BATCH_GRAMS, with_batch
 from fragrance_ai.optimiser import optimise
 
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from schemas.formula import Formula
 from schemas.jobs import JobStatus, JobSummary, JobView
 from schemas.material import Role
+from schemas.messages import INTERPRETING, OPTIMISING
 
 STATUS_STYLES = {
     JobStatus.SUCCEEDED: "green",
@@ -80,7 +81,7 @@ def job_header(job: JobView) -> Table:
     table.add_row("Status", Text(job.status.value, style=STATUS_STYLES.get(job.status, "")))
     if job.brief_text:
         table.add_row("Brief", job.brief_text)
-    for stage, timing in (("interpreting", job.interpreting), ("optimising", job.optimising)):
+    for stage, timing in ((INTERPRETING, job.interpreting), (OPTIMISING, job.optimising)):
         if timing.seconds is not None:
             table.add_row(stage.capitalize(), f"{timing.seconds:.2f} s")
     if job.error:

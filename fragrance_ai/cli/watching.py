@@ -9,8 +9,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fragrance_ai.client import ApiClient, ServerEvent
+from schemas.messages import INTERPRETING, OPTIMISING
 
-STAGE_WORDS = {"interpreting": "interpreting the brief", "optimising": "optimising the formula"}
+STAGE_WORDS: dict[str, str] = {
+    INTERPRETING: "interpreting the brief",
+    OPTIMISING: "optimising the formula",
+}
 
 
 def _at(event: ServerEvent) -> datetime | None:

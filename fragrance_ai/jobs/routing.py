@@ -14,6 +14,7 @@ from uuid import UUID
 from brokers.middlewares import CORRELATION_ID_HEADER, JOB_ID_HEADER
 from brokers.topics import command_topic
 from fragrance_ai.store import OutboxMessage
+from schemas import messages
 from schemas.brief import Brief
 from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.messages import (
@@ -81,9 +82,9 @@ def dedup_key(event: EventMessage) -> str:
 
 def transition(event: EventMessage, options: FormulationOptions) -> Transition:
     match event:
-        case StageStarted(stage="interpreting"):
+        case StageStarted(stage=messages.INTERPRETING):
             return Transition(JobStatus.INTERPRETING, counts_attempt=True)
-        case StageStarted(stage="optimising"):
+        case StageStarted(stage=messages.OPTIMISING):
             return Transition(JobStatus.OPTIMISING, counts_attempt=True)
         case BriefInterpreted():
             brief = event.interpretation.brief

@@ -1,4 +1,6 @@
-"""Turn percentages into a complete, scored `Formula`."""
+"""Turn percentages into a complete, scored `Formula`, down to its batch sheet: grams
+per material as a perfumer weighs them, potent materials in the dilution the catalog
+gives them (10% or 1%)."""
 
 from collections.abc import Mapping
 
@@ -15,7 +17,6 @@ from fragrance_ai.objective.dosing import (
 )
 from fragrance_ai.objective.replacement import closest_replacement, shortfall_reason
 from fragrance_ai.objective.scalar import satisfies, score_shares, use_excess
-from fragrance_ai.objective.weighing import batch_sheet
 from fragrance_ai.regulation import (
     Regulation,
     allergen_lines,
@@ -24,7 +25,7 @@ from fragrance_ai.regulation import (
     load_regulation,
 )
 from schemas.brief import Brief, Product
-from schemas.formula import Formula, FormulaLine, NamedUse, Pyramid
+from schemas.formula import BatchSheet, Formula, FormulaLine, NamedUse, Pyramid, WeighingLine
 from schemas.material import Material, Role
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
@@ -174,3 +175,48 @@ def _finished_cost(concentrate_cost: float, load_percent: float, brief: Brief) -
     if brief.product is Product.FINE_FRAGRANCE:
         return fragrance + ETHANOL_COST_PER_KG * (1 - load_percent / 100.0)
     return fragrance
+
+
+DEFAULT_BATCH_GRAMS = 100.0
+GRAM_DECIMALS = 3
+"""Milligrams: what a perfumer's balance reads."""
+MOST_DILUTED_SHARE = 0.1
+"""A dilution is weighed only while it stays within this share of the batch: a material
+at a dose that would need more is weighed neat, as a dilution would only add solvent."""
+
+
+def batch_sheet(
+    percents: Mapping[Material, float], batch_grams: float = DEFAULT_BATCH_GRAMS
+) -> BatchSheet:
+    """Grams of each material (percent of the concentrate times the batch) and grams of
+    its dilution to weigh (the same over the dilution's strength, or neat past
+    MOST_DILUTED_SHARE); the solvent those dilutions bring is reported apart, beyond
+    the batch."""
+    if batch_grams <= 0:
+        raise ValueError(f"a batch must weigh more than 0 g, got {batch_grams:g}")
+    lines = []
+    for material, percent in percents.items():
+        grams = batch_grams * percent / 100.0
+        dilution = material.dilution_percent
+        if grams * 100.0 / dilution > MOST_DILUTED_SHARE * batch_grams:
+            dilution = 100.0
+        lines.append(
+            WeighingLine(
+                material_id=material.id,
+                name=material.name,
+                grams=round(grams, GRAM_DECIMALS),
+                dilution_percent=dilution,
+                weigh_grams=round(grams * 100.0 / dilution, GRAM_DECIMALS),
+            )
+        )
+    solvent = sum(line.weigh_grams - line.grams for line in lines)
+    return BatchSheet(
+        batch_grams=batch_grams, lines=tuple(lines), solvent_grams=round(solvent, GRAM_DECIMALS)
+    )
+
+
+def with_batch(formula: Formula, batch_grams: float, catalog: Catalog | None = None) -> Formula:
+    """The formula with its batch sheet made for `batch_grams` of concentrate."""
+    catalog = catalog or load_catalog()
+    percents = {catalog.get(line.material_id): line.percent for line in formula.lines}
+    return formula.model_copy(update={"batch": batch_sheet(percents, batch_grams)})

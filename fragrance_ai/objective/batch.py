@@ -25,8 +25,7 @@ from fragrance_ai.objective.dosing import (
     use_caps,
     wanted_items,
 )
-from fragrance_ai.objective.profile import odour_vector, potency, target_vector
-from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.profile import odour_vector, potency, pyramid_target, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.regulation import Regulation, SubstanceLimits, load_regulation
 from schemas.brief import Brief

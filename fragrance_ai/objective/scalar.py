@@ -21,8 +21,7 @@ from fragrance_ai.objective.dosing import (
     effective_percent,
     wanted_items,
 )
-from fragrance_ai.objective.profile import odour_vector, potency, target_vector
-from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.profile import odour_vector, potency, pyramid_target, target_vector
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.formula import Formula, ScoreParts
@@ -61,7 +60,7 @@ def fidelity(shares: dict[Material, float], brief: Brief) -> float:
 
 def pyramid_balance(shares: dict[Material, float], brief: Brief) -> float:
     """1 - sum_r |R_r - T_r| / 200, where R_r is the % of the concentrate in role r and
-    T_r the brief's target % (pyramid.pyramid_target: its concentration and its
+    T_r the brief's target % (profile.pyramid_target: its concentration and its
     character); 1 on target, 0 at worst."""
     target = pyramid_target(brief)
     distance = 0.0

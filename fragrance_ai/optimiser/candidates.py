@@ -23,11 +23,10 @@ from fragrance_ai.objective.dosing import (
     held_members,
     material_caps,
 )
-from fragrance_ai.objective.profile import odour_vector, target_vector
-from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.profile import odour_vector, pyramid_target, target_vector
 from fragrance_ai.objective.scalar import is_excluded, satisfies
 from fragrance_ai.optimiser.errors import NoCandidatesError
-from fragrance_ai.optimiser.projection import reachable_percent
+from fragrance_ai.optimiser.hard_limits import reachable_percent
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material

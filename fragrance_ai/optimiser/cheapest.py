@@ -9,8 +9,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fragrance_ai.catalog import Catalog
 from fragrance_ai.objective.scalar import is_excluded
-from fragrance_ai.optimiser.bounds import lower_bounds, substance_constraints, upper_bounds
 from fragrance_ai.optimiser.errors import BudgetTooLowError, NoCandidatesError
+from fragrance_ai.optimiser.hard_limits import lower_bounds, substance_constraints, upper_bounds
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief
 from schemas.material import Material

@@ -5,7 +5,7 @@ trades the one objective (DESIGN.md invariant 1) against money and its best-scor
 end is directly comparable with PPO and the reference optimiser. Constraints are
 kept by repair rather than penalty: excluded materials never enter the candidates,
 and every child is projected onto "sums to 100 with every IFRA standard met by
-substance" (optimiser.projection) before it is scored. A generation's children are scored in one `score_batch`
+substance" (optimiser.hard_limits) before it is scored. A generation's children are scored in one `score_batch`
 call. Variation is vectorised numpy (simulated binary crossover, polynomial
 mutation) drawn from one seeded generator, so runs are reproducible and independent
 of the process-wide `random` state; DEAP does the non-dominated sorting (its
@@ -21,8 +21,7 @@ from pydantic import BaseModel, Field
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.optimiser.candidates import select_candidates
-from fragrance_ai.optimiser.formulas import formula_from_percents
-from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.optimiser.hard_limits import HardLimits, formula_from_percents
 from schemas.brief import Brief
 from schemas.formula import Formula
 

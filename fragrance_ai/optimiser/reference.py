@@ -14,9 +14,8 @@ from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem, assemble_formula
 from fragrance_ai.objective.constants import PRESENT_PERCENT, ROLES
 from fragrance_ai.objective.dosing import accord_for, effective_percent
-from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.profile import pyramid_target
 from fragrance_ai.objective.scalar import satisfies
-from fragrance_ai.optimiser.bounds import lower_bounds, upper_bounds
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
 from fragrance_ai.optimiser.cheapest import (
     BUDGET_MARGIN,
@@ -24,7 +23,7 @@ from fragrance_ai.optimiser.cheapest import (
     cheapest_formula,
     check_feasible,
 )
-from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.optimiser.hard_limits import HardLimits, lower_bounds, upper_bounds
 from fragrance_ai.optimiser.search import Search
 from fragrance_ai.regulation import Regulation, load_regulation
 from schemas.brief import Brief

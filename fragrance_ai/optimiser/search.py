@@ -16,8 +16,7 @@ from scipy.optimize import minimize
 
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.objective.constants import WEIGHTS
-from fragrance_ai.optimiser.bounds import substance_constraints
-from fragrance_ai.optimiser.projection import project_to_limits
+from fragrance_ai.optimiser.hard_limits import project_to_limits, substance_constraints
 
 FD_STEP = 1e-6
 """Forward-difference step, in % of the concentrate."""

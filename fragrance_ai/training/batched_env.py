@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.optimiser.hard_limits import HardLimits
 from fragrance_ai.training.dynamics import apply_action, initial_percents
 from fragrance_ai.training.observation import ObservationMaker
 

@@ -4,14 +4,14 @@ Percentages live on the simplex scaled to 100. An action nudges their logarithms
 a softmax brings them back to 100, and a projection keeps them within the hard
 limits: each material under its cap (0 when the brief excludes it or its IFRA
 category prohibits what it holds) and every IFRA standard within its budget,
-summed over the materials that share its substance (see optimiser.projection).
+summed over the materials that share its substance (see optimiser.hard_limits).
 """
 
 import numpy as np
 import torch
 
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.optimiser.hard_limits import HardLimits
 
 MIN_PERCENT = 1e-4
 """Floor under a percentage before its logarithm, so a material at 0% can come back."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, Field
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.optimiser.formulas import formula_from_percents
+from fragrance_ai.optimiser.hard_limits import formula_from_percents
 from fragrance_ai.training.policy import Policy
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.problem import compile_problem

@@ -10,7 +10,7 @@ import torch
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.optimiser.formulas import formula_from_percents
+from fragrance_ai.optimiser.hard_limits import formula_from_percents
 from fragrance_ai.training.agent import Agent
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.ppo import PPOConfig

@@ -1,14 +1,14 @@
 """The LLM role's stage: brief text in, a structured brief out."""
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
-from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
+from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.workers.cancellation import CancellationGuard
+from fragrance_ai.workers.guarded import run_guarded
 from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief
 from schemas.interpretation import Interpretation
 from schemas.messages import INTERPRETING as STAGE
@@ -40,23 +40,25 @@ class InterpretingStage:
 
     async def run(self, command: InterpretBrief) -> BriefInterpreted | JobFailed | None:
         """The job's result event; None when the job was cancelled first."""
-        started = time.perf_counter()
-        work = with_retries(
-            lambda: self.reader.read(command.text), self.retry, permanent=(BriefError,)
-        )
-        try:
-            read = await (self.guard.run(command.job_id, work) if self.guard else work)
-        except BriefError as exc:
-            return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
-        except RetriesExhaustedError as exc:
-            return JobFailed(job_id=command.job_id, stage=STAGE, reason=exc.reason, detail=str(exc))
-        if read is None:
-            return None
-        interpretation, details = read
-        interpretation = with_margin(interpretation, self.ifra_safety_margin)
-        details = {**details, "duration_s": round(time.perf_counter() - started, 4)}
-        return BriefInterpreted(
-            job_id=command.job_id, interpretation=interpretation, details=details
+
+        def interpreted(
+            read: tuple[Interpretation, dict[str, Any]], duration_s: float
+        ) -> BriefInterpreted:
+            interpretation, details = read
+            return BriefInterpreted(
+                job_id=command.job_id,
+                interpretation=with_margin(interpretation, self.ifra_safety_margin),
+                details={**details, "duration_s": duration_s},
+            )
+
+        return await run_guarded(
+            command.job_id,
+            STAGE,
+            lambda: self.reader.read(command.text),
+            interpreted,
+            retry=self.retry,
+            guard=self.guard,
+            permanent=(BriefError,),
         )
 
 

@@ -1,15 +1,16 @@
 """The RL role's stage: a structured brief in, a formula out."""
 
 import asyncio
-import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 
 from fragrance_ai.interpreter.errors import BriefError
-from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
+from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.workers.cancellation import CancellationGuard
+from fragrance_ai.workers.guarded import run_guarded
 from fragrance_ai.workers.named_optimisers import IN_PROCESSES, Optimise, OptimiserProcesses
+from schemas.formula import Formula
 from schemas.messages import OPTIMISING as STAGE
 from schemas.messages import (
     FormulaOptimized,
@@ -40,28 +41,24 @@ class OptimisingStage:
                 stage=STAGE,
                 reason=f"optimizer {chosen.value!r} is not available on this worker (available: {available})",
             )
-        started = time.perf_counter()
         processes = self.processes if chosen in IN_PROCESSES else None
-        work = with_retries(
-            lambda: (
-                processes.run(optimiser, command.brief, command.options)
-                if processes is not None
-                else asyncio.to_thread(optimiser, command.brief, command.options)
-            ),
-            self.retry,
+
+        def optimise() -> Awaitable[Formula]:
+            if processes is not None:
+                return processes.run(optimiser, command.brief, command.options)
+            return asyncio.to_thread(optimiser, command.brief, command.options)
+
+        def optimised(formula: Formula, duration_s: float) -> FormulaOptimized:
+            return FormulaOptimized(
+                job_id=command.job_id, formula=formula, optimizer=chosen, duration_s=duration_s
+            )
+
+        return await run_guarded(
+            command.job_id,
+            STAGE,
+            optimise,
+            optimised,
+            retry=self.retry,
+            guard=self.guard,
             permanent=(BriefError, FormulationError),
-        )
-        try:
-            formula = await (self.guard.run(command.job_id, work) if self.guard else work)
-        except (BriefError, FormulationError) as exc:
-            return JobFailed(job_id=command.job_id, stage=STAGE, reason=str(exc))
-        except RetriesExhaustedError as exc:
-            return JobFailed(job_id=command.job_id, stage=STAGE, reason=exc.reason, detail=str(exc))
-        if formula is None:
-            return None
-        return FormulaOptimized(
-            job_id=command.job_id,
-            formula=formula,
-            optimizer=chosen,
-            duration_s=round(time.perf_counter() - started, 4),
         )

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
 from fragrance_ai.embedded.postgres import EmbeddedPostgres
 from fragrance_ai.store import migrate
-from tests.integration.conftest import Launcher, Program
+from tests.integration.conftest import Launcher, Program, answers_health
 
 # Settings every process of the run shares, and why they differ from the testing profile.
 CHAOS_ENV = {
@@ -95,15 +94,8 @@ class Topology:
         if program is None or not program.is_running():
             return False
         if member.role != "api":
-            return "worker consuming" in program.log_text()
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"{member.url}/health", timeout=aiohttp.ClientTimeout(total=2)) as r,
-            ):
-                return r.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            return False
+            return program.is_consuming()
+        return await answers_health(member.url)
 
     async def wait_ready(self, member: Member, timeout_s: float) -> bool:
         """True once ready; False when it exited or `timeout_s` ran out first."""

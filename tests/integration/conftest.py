@@ -69,6 +69,18 @@ async def wait_for(
         await asyncio.sleep(every_s)
 
 
+async def answers_health(url: str) -> bool:
+    """Whether the program at `url` answers /health with 200 within two seconds."""
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=2)) as reply,
+        ):
+            return reply.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
 @dataclass
 class Program:
     """One `fragrance-ai` child process and its log file."""
@@ -82,6 +94,10 @@ class Program:
 
     def is_running(self) -> bool:
         return self.process.poll() is None
+
+    def is_consuming(self) -> bool:
+        """A worker's consumers are started: what it logs once, when ready."""
+        return "worker consuming" in self.log_text()
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to commit, publish or say goodbye."""
@@ -144,7 +160,7 @@ class Launcher:
 
         async def consuming() -> bool:
             self._check_alive(program)
-            return "worker consuming" in program.log_text()
+            return program.is_consuming()
 
         # a model worker loads and warms its model first: on a loaded 2-core machine over a minute
         await wait_for(consuming, 180, f"worker {instance_id} to start consuming")
@@ -152,14 +168,7 @@ class Launcher:
 
     async def _answers(self, url: str, program: Program) -> bool:
         self._check_alive(program)
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=2)) as reply,
-            ):
-                return reply.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            return False
+        return await answers_health(url)
 
     @staticmethod
     def _check_alive(program: Program) -> None:

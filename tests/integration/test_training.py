@@ -145,10 +145,15 @@ async def test_a_cancelled_run_stops_and_keeps_its_checkpoint(
     await wait_for(
         lambda: _no_lease(launch.database_url, job_id), 30, "the run to stop and free its lease"
     )
-    assert checkpoints(tmp_path / "ckpt"), "the stopped run left no checkpoint"
-    await asyncio.sleep(2)  # the last progress events travel through Kafka after the lease
+    saved = checkpoints(tmp_path / "ckpt")
+    assert saved, "the stopped run left no checkpoint"
+    await wait_for(
+        lambda: progress_recorded_up_to(launch.database_url, job_id, saved[-1]),
+        30,
+        "the progress of the stopped run's last iteration",
+    )
     stopped_at = await last_iteration(launch.database_url, job_id)
-    await asyncio.sleep(2)
+    await asyncio.sleep(2)  # a run still training would report further iterations meanwhile
     assert await last_iteration(launch.database_url, job_id) == stopped_at, "still training"
     assert stopped_at <= cancelled_at + 3, (cancelled_at, stopped_at)
     async with http.post(f"{api_url}/v1/jobs/{job_id}/cancel") as reply:
@@ -158,6 +163,16 @@ async def test_a_cancelled_run_stops_and_keeps_its_checkpoint(
 async def last_iteration(database_url: str, job_id: UUID) -> int:
     progress = await events_of(database_url, job_id, "training_progressed")
     return int(progress[-1]["progress"]["iteration"]) if progress else 0
+
+
+async def progress_recorded_up_to(database_url: str, job_id: UUID, checkpoint: Path) -> bool:
+    """Whether the progress of the iteration `checkpoint` saved is recorded: a stopped run
+    saves its last reported iteration, and its events may reach the database after its lease
+    is given back."""
+    progress = await events_of(database_url, job_id, "training_progressed")
+    return bool(progress) and checkpoint.name == (
+        f"step-{progress[-1]['progress']['global_step']:012d}.pt"
+    )
 
 
 async def _no_lease(database_url: str, job_id: UUID) -> bool:

@@ -7,8 +7,7 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from fragrance_ai.catalog import load_catalog
-from fragrance_ai.optimiser.formulas import formula_from_percents
-from fragrance_ai.optimiser.projection import HardLimits
+from fragrance_ai.optimiser.hard_limits import HardLimits, formula_from_percents
 from fragrance_ai.training.batched_env import BatchedFragranceEnv
 from fragrance_ai.training.dynamics import apply_action, percent_caps
 from fragrance_ai.training.environment import FragranceEnvironment

@@ -8,7 +8,7 @@ import pytest
 from fragrance_ai.catalog import Catalog, CatalogError, load_catalog
 from fragrance_ai.catalog.facts import COLUMNS, parse_facts
 from fragrance_ai.catalog.loader import with_facts
-from fragrance_ai.objective.weighing import batch_sheet
+from fragrance_ai.objective.assemble import batch_sheet
 
 CATALOG = load_catalog()
 HEADER = ",".join(COLUMNS)

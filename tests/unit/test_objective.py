@@ -13,7 +13,7 @@ from fragrance_ai.catalog.accords import load_accords
 from fragrance_ai.objective import ScoringProblem, score
 from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
 from fragrance_ai.objective.dosing import effective_percent
-from fragrance_ai.objective.pyramid import pyramid_target
+from fragrance_ai.objective.profile import pyramid_target
 from schemas import Brief, Concentration, Family, Material, Role
 from schemas.brief import Product, Style
 from tests.fixtures.regulation import limited

@@ -1,7 +1,9 @@
-"""Bringing any percentages back inside the hard constraints: sum to 100, each material
-within its cap (IFRA and typical maximum use), and every IFRA standard within its
-budget by substance. The GA's
-repair, PPO's dynamics and the reference's last step all use these two functions."""
+"""The hard constraints every optimiser respects, all in % of the concentrate: bounds
+per material (the brief's compiled IFRA limits and the materials' typical maximum use),
+the substance limits that materials sharing a substance share, and the projection that
+brings any percentages back inside them. The GA's repair, PPO's dynamics and the
+reference's last step all project with `HardLimits`, and every optimiser's percentages
+become a `Formula` through `formula_from_percents`."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,14 +12,85 @@ from typing import Self
 import numpy as np
 from scipy.optimize import linprog
 
-from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.optimiser.bounds import upper_bounds
+from fragrance_ai.catalog import Catalog
+from fragrance_ai.interpreter.errors import ContradictoryBriefError
+from fragrance_ai.objective import ScoringProblem, assemble_formula
+from fragrance_ai.objective.constants import PRESENT_PERCENT
+from fragrance_ai.objective.dosing import effective_percent, held_members, material_caps
 from fragrance_ai.optimiser.errors import FormulationError
 from fragrance_ai.regulation import SubstanceLimits
+from schemas.brief import Brief
+from schemas.formula import Formula
+from schemas.material import Material
+
+WANTED_ROOM_PERCENT = 90.0
+"""The most the wanted materials' effective doses may take together, leaving the rest
+of the formula room; beyond it they are scaled down together."""
+
 
 TRACE = 1e-12
 """Shares below this (in %) count as none: dividing by a sum of subnormal shares loses
 the precision the rows must keep to sum 100."""
+
+
+def upper_bounds(
+    limits: SubstanceLimits, materials: Sequence[Material], brief: Brief
+) -> np.ndarray:
+    """Most % of the concentrate per material on its own (dosing.material_caps): the
+    smallest of its IFRA cap (0 when it holds a substance the brief's category prohibits),
+    its typical maximum use and, without a budget, its cost cap."""
+    return material_caps(limits, materials, brief)
+
+
+def substance_constraints(limits: SubstanceLimits) -> tuple[np.ndarray, np.ndarray]:
+    """(A, b) with A @ percents <= b: one row per restricted standard, so that materials
+    sharing a substance share its limit."""
+    budgets = limits.concentrate_budgets()
+    finite = np.isfinite(budgets) & (budgets > 0)
+    return limits.contents[:, finite].T, budgets[finite]
+
+
+def held_percent(material: Material) -> float:
+    """The dose a wanted or accord material is held at: its effective dose, but never
+    below twice the trace a formula drops (PRESENT_PERCENT), so that a potent material
+    used at 0.015% (nonadienal) is not dropped from the formula it was asked for."""
+    return max(effective_percent(material), 2 * PRESENT_PERCENT)
+
+
+def lower_bounds(
+    brief: Brief, materials: Sequence[Material], limits: SubstanceLimits
+) -> np.ndarray:
+    """Least % per material: its effective dose (or less where IFRA or its use level
+    allows less) for wanted materials and the materials that answer the brief's notes and
+    style (dosing.held_members: accords, namesakes), 0 for the others; wanted materials whose doses
+    together pass WANTED_ROOM_PERCENT are scaled down together. Raises
+    ContradictoryBriefError, naming the standard and the largest dose it allows, when
+    IFRA leaves a wanted material no room."""
+    upper = upper_bounds(limits, materials, brief)
+    lower = np.zeros(len(materials))
+    members = set(held_members(brief, [m.id for m in materials]))
+    for k, m in enumerate(materials):
+        if m.id in members:
+            lower[k] = min(held_percent(m), upper[k])
+        if m.id in brief.wanted_materials:
+            if upper[k] < 2 * PRESENT_PERCENT:
+                raise ContradictoryBriefError(_no_room(brief, m, limits, k, upper[k]))
+            lower[k] = min(held_percent(m), upper[k])
+    if lower.sum() > WANTED_ROOM_PERCENT:
+        lower *= WANTED_ROOM_PERCENT / lower.sum()
+    return lower
+
+
+def _no_room(brief: Brief, material: Material, limits: SubstanceLimits, k: int, cap: float) -> str:
+    standard = limits.blocking(k)
+    name = standard.name if standard else "an IFRA standard"
+    where = f"IFRA category {limits.category} ({brief.product.value.replace('_', ' ')})"
+    if cap <= 0:
+        return f"the brief wants {material.id}, but the IFRA standard on {name} prohibits it in {where}"
+    return (
+        f"the brief wants {material.id}, but the IFRA standard on {name} allows at most "
+        f"{cap:.3g}% of it in the concentrate in {where}, at {limits.load:g}% in the product"
+    )
 
 
 def project_to_caps(percents: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -139,3 +212,18 @@ class HardLimits:
 
     def project(self, percents: np.ndarray) -> np.ndarray:
         return project_to_limits(percents, self.caps, self.contents, self.budgets)
+
+
+def formula_from_percents(
+    problem: ScoringProblem, percents: np.ndarray, catalog: Catalog
+) -> Formula:
+    """Drop traces below PRESENT_PERCENT and bring the rest back to 100 within the hard
+    limits here, because `assemble_formula` would rescale a material sitting at an IFRA
+    limit past it when it drops the traces itself."""
+    kept = np.where(percents >= PRESENT_PERCENT, percents, 0.0)
+    limits = HardLimits.of(problem)
+    final = limits.project(np.where(kept > 0, kept, 0.0))
+    final = np.where(kept > 0, final, 0.0)
+    final = limits.project(final)
+    by_id = {m.id: float(p) for m, p in zip(problem.materials, final, strict=True) if p > 0}
+    return assemble_formula(by_id, problem.brief, catalog)
