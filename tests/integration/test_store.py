@@ -338,6 +338,25 @@ async def test_a_watcher_wakes_for_its_own_job_only(store):
         assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed
 
 
+async def test_a_pooled_connection_comes_back_without_the_session_state_it_took(
+    postgres_db_url,
+):
+    pool = await open_pool(postgres_db_url, min_size=1, max_size=1)  # one connection, reused
+    try:
+        async with JobStore(pool).notifier():
+            pass
+        assert await migrate(pool) == []  # a session-level advisory lock, taken and freed
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock(7)")
+            conn.hold_session_state()  # as migrate does, in case its unlock never runs
+        async with pool.acquire() as conn:
+            assert await conn.fetch("SELECT pg_listening_channels()") == []
+            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            assert await conn.fetchval(held) == 0
+    finally:
+        await pool.close()
+
+
 # --- outbox claims ----------------------------------------------------------------------
 
 
