@@ -21,6 +21,7 @@ class JobEventFeed:
         """Events numbered above `after_seq`, ending after the job's final event."""
         async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
             while True:
+                wake.clear()
                 events = await self.store.events_since(job_id, after_seq)
                 for event in events:
                     yield event

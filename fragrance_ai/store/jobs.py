@@ -17,30 +17,49 @@ from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, s
 
 ADVANCE_FIELDS = frozenset({"brief", "formula", "result", "error"})
 
-# The stage a job leaves finishes now, the stage it enters starts now. In SET, a bare
-# column names the row before the update, so `status` here is the state being left.
-_ADVANCE = """
-UPDATE jobs SET
-    status = $2::text,
-    updated_at = now(),
-    interpreting_started_at = CASE WHEN $2::text = 'interpreting' THEN now()
+
+def moved_columns(
+    moves: str, target: str, terminal: str, brief: str, formula: str, error: str, result: str
+) -> str:
+    """The SET columns of a job's move to `target` (SQL expressions all), applied where
+    `moves` holds: the stage it leaves finishes now, the stage it enters starts now. In
+    SET, a bare column names the row before the update, so `status` is the state left."""
+    return f"""
+    status = CASE WHEN {moves} THEN {target} ELSE status END,
+    updated_at = CASE WHEN {moves} THEN now() ELSE updated_at END,
+    interpreting_started_at = CASE WHEN {moves} AND {target} = 'interpreting' THEN now()
                                    ELSE interpreting_started_at END,
-    interpreting_finished_at = CASE WHEN status = 'interpreting' THEN now()
+    interpreting_finished_at = CASE WHEN {moves} AND status = 'interpreting' THEN now()
                                     ELSE interpreting_finished_at END,
-    optimising_started_at = CASE WHEN $2::text = 'optimising' THEN now()
+    optimising_started_at = CASE WHEN {moves} AND {target} = 'optimising' THEN now()
                                  ELSE optimising_started_at END,
-    optimising_finished_at = CASE WHEN status = 'optimising' THEN now()
+    optimising_finished_at = CASE WHEN {moves} AND status = 'optimising' THEN now()
                                   ELSE optimising_finished_at END,
-    finished_at = CASE WHEN $4::boolean THEN now() ELSE finished_at END,
-    brief = COALESCE($5, brief),
-    formula = COALESCE($6, formula),
-    error = COALESCE($7, error),
-    result = COALESCE($8, result)
+    finished_at = CASE WHEN {moves} AND {terminal} THEN now() ELSE finished_at END,
+    brief = CASE WHEN {moves} THEN COALESCE({brief}, brief) ELSE brief END,
+    formula = CASE WHEN {moves} THEN COALESCE({formula}, formula) ELSE formula END,
+    error = CASE WHEN {moves} THEN COALESCE({error}, error) ELSE error END,
+    result = CASE WHEN {moves} THEN COALESCE({result}, result) ELSE result END"""
+
+
+_ADVANCE = f"""
+UPDATE jobs SET {
+    moved_columns(
+        moves="true",
+        target="$2::text",
+        terminal="$4::boolean",
+        brief="$5",
+        formula="$6",
+        error="$7",
+        result="$8",
+    )
+}
 WHERE id = $1 AND status = ANY($3::text[])
 """
 
 
-def _as_json(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """A pydantic model as the JSON a jsonb column takes; anything else as it is."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     return value
@@ -92,10 +111,10 @@ async def advance_on(
         target.value,
         [status.value for status in sources_of(target)],
         target.is_terminal,
-        _as_json(fields.get("brief")),
-        _as_json(fields.get("formula")),
+        as_json(fields.get("brief")),
+        as_json(fields.get("formula")),
         fields.get("error"),
-        _as_json(fields.get("result")),
+        as_json(fields.get("result")),
     )
     if result == "UPDATE 1":
         return True
@@ -139,7 +158,7 @@ class JobQueries:
                     job_id,
                     JobKind(kind).value,
                     brief_text,
-                    _as_json(options) or {},
+                    as_json(options) or {},
                     correlation_id,
                     tenant,
                 )

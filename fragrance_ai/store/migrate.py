@@ -72,6 +72,9 @@ async def migrate(target: asyncpg.Pool | str) -> list[str]:
         finally:
             await conn.close()
     async with target.acquire() as pooled:
+        # The session-level advisory lock taken below is cleared on release too, even
+        # where its unlock never ran.
+        pooled.hold_session_state()
         return await _migrate_on(pooled)
 
 

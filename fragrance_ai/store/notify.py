@@ -7,6 +7,7 @@ lost::
 
     async with notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
         while True:
+            wake.clear()
             for event in await store.events_since(job_id, last_seq):
                 ...
             await wake.wait(timeout_s=15.0)
@@ -38,6 +39,12 @@ class Wake:
 
     def notify(self) -> None:
         self._flag.set()
+
+    def clear(self) -> None:
+        """Forget the notifications so far. Called right before a read: that read sees
+        what they announced (a notification arrives only after its commit), so it is
+        not followed by a second, empty read for the same change."""
+        self._flag.clear()
 
     async def wait(self, timeout_s: float) -> bool:
         """True when notified since the last wait, False after ``timeout_s`` of quiet."""

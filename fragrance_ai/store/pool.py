@@ -36,6 +36,34 @@ async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
         raise ConnectionRefusedError(exc.errno, f"the database's socket is missing: {exc}") from exc
 
 
+class SessionAwareConnection(asyncpg.Connection):
+    """A connection that knows whether it holds session state: a LISTEN, or a
+    session-level advisory lock (`hold_session_state`). Only such a connection pays for
+    asyncpg's reset query (`UNLISTEN *`, `pg_advisory_unlock_all()`, `RESET ALL`, `CLOSE
+    ALL`) when it goes back to its pool: the rest set none (every query here runs in a
+    statement or transaction of its own), and the query was a round trip on every
+    release, about half of an API process's round trips."""
+
+    holds_session_state = False
+
+    def hold_session_state(self) -> None:
+        self.holds_session_state = True
+
+    async def add_listener(self, channel: str, callback: Any) -> None:
+        self.hold_session_state()
+        await super().add_listener(channel, callback)
+
+
+async def reset_session_state(conn: asyncpg.Connection) -> None:
+    """The pool's reset, after asyncpg has rolled back any open transaction and dropped
+    the listener callbacks: the server-side session state, where any was taken."""
+    if isinstance(conn, SessionAwareConnection) and not conn.holds_session_state:
+        return
+    await conn.execute(conn.get_reset_query())
+    if isinstance(conn, SessionAwareConnection):
+        conn.holds_session_state = False
+
+
 class BoundedPool(asyncpg.Pool):
     """A pool whose every acquire, its own query methods' included, gives up after
     ``acquire_timeout_s`` with TimeoutError: a pool drained by stuck work then fails the
@@ -71,9 +99,9 @@ async def open_pool(
         connect=connect,
         setup=None,
         init=register_json_codecs,
-        reset=None,
+        reset=reset_session_state,
         loop=None,
-        connection_class=asyncpg.Connection,
+        connection_class=SessionAwareConnection,
         record_class=asyncpg.Record,
         command_timeout=command_timeout_s,
         acquire_timeout_s=acquire_timeout_s,

@@ -14,6 +14,7 @@ import pytest
 from fragrance_ai.embedded.postgres import EmbeddedPostgres
 from fragrance_ai.store import (
     JOB_EVENTS_CHANNEL,
+    OUTBOX_CHANNEL,
     DuplicateJobError,
     JobNotFoundError,
     JobStore,
@@ -251,6 +252,74 @@ async def test_concurrent_appends_get_consecutive_numbers_without_gaps(store):
     assert [e.seq for e in await store.events_since(job_id)] == list(range(1, 16))
 
 
+async def test_concurrent_recordings_get_consecutive_numbers_without_gaps(store):
+    job_id = await new_job(store)
+    keys = [f"progress-{i % 15}" for i in range(30)]  # every key sent twice
+    seqs = await asyncio.gather(
+        *(store.record_event(job_id, "p", {}, k, JobStatus.INTERPRETING, {}) for k in keys)
+    )
+    assert sorted(s for s in seqs if s is not None) == list(range(1, 16))
+    assert [e.seq for e in await store.events_since(job_id)] == list(range(1, 16))
+    job = await store.get_job(job_id)
+    assert (job.status, job.attempts) == (JobStatus.INTERPRETING, 0)
+
+
+async def test_a_recorded_move_writes_its_commands_in_order_once(store):
+    job_id = await new_job(store)
+    commands = [command("commands.rl", "first"), command("commands.rl", "second")]
+    first = await store.record_event(
+        job_id, "brief_interpreted", {"n": 1}, "bi", JobStatus.OPTIMISING,
+        {"error": "kept"}, commands,
+    )  # fmt: skip
+    again = await store.record_event(
+        job_id, "brief_interpreted", {"n": 2}, "bi", JobStatus.OPTIMISING, {}, commands
+    )
+
+    assert (first, again) == (1, None)
+    rows = await outbox_rows(store)
+    assert [(r["topic"], r["key"], r["headers"]) for r in rows] == [
+        ("commands.rl", "first", {"cid": "c-1"}),
+        ("commands.rl", "second", {"cid": "c-1"}),
+    ]
+    job = await store.get_job(job_id)
+    assert (job.status, job.error) == (JobStatus.OPTIMISING, "kept")
+    assert job.optimising.started_at is not None and job.finished_at is None
+
+
+async def test_an_event_whose_move_is_forbidden_is_kept_but_sends_nothing(store):
+    job_id = await new_job(store)
+    await advance(store, job_id, JobStatus.OPTIMISING)
+    seq = await store.record_event(
+        job_id, "stage_started", {}, "late-start", JobStatus.INTERPRETING, {"error": "no"},
+        [command()], counts_attempt=True,
+    )  # fmt: skip
+
+    assert seq == 1
+    assert await outbox_rows(store) == []
+    job = await store.get_job(job_id)
+    assert (job.status, job.error, job.attempts) == (JobStatus.OPTIMISING, None, 1)
+
+
+async def test_a_recording_for_an_unknown_job_is_refused(store):
+    with pytest.raises(JobNotFoundError):
+        await store.record_event(uuid.uuid4(), "p", {}, "k", JobStatus.INTERPRETING, {})
+
+
+async def test_a_recording_wakes_its_watcher_and_the_relay(store):
+    job_id = await new_job(store)
+    async with (
+        store.notifier() as notifier,
+        notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake_job,
+        notifier.watch(OUTBOX_CHANNEL) as wake_relay,
+    ):
+        await store.record_event(job_id, "p", {}, "k", JobStatus.INTERPRETING, {}, [command()])
+        assert await wake_job.wait(timeout_s=5.0)
+        assert await wake_relay.wait(timeout_s=5.0)
+        await store.record_event(job_id, "p", {}, "k", JobStatus.INTERPRETING, {}, [command()])
+        assert not await wake_job.wait(timeout_s=0.2)  # a duplicate announces nothing
+        assert not await wake_relay.wait(timeout_s=0.2)
+
+
 async def test_an_event_for_an_unknown_job_is_refused(store):
     with pytest.raises(JobNotFoundError):
         await store.append_event(uuid.uuid4(), "p", {}, "k")
@@ -267,6 +336,25 @@ async def test_a_watcher_wakes_for_its_own_job_only(store):
         assert await wake_mine.wait(timeout_s=5.0)
         assert not await wake_other.wait(timeout_s=0.2)
         assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed
+
+
+async def test_a_pooled_connection_comes_back_without_the_session_state_it_took(
+    postgres_db_url,
+):
+    pool = await open_pool(postgres_db_url, min_size=1, max_size=1)  # one connection, reused
+    try:
+        async with JobStore(pool).notifier():
+            pass
+        assert await migrate(pool) == []  # a session-level advisory lock, taken and freed
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock(7)")
+            conn.hold_session_state()  # as migrate does, in case its unlock never runs
+        async with pool.acquire() as conn:
+            assert await conn.fetch("SELECT pg_listening_channels()") == []
+            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            assert await conn.fetchval(held) == 0
+    finally:
+        await pool.close()
 
 
 # --- outbox claims ----------------------------------------------------------------------
