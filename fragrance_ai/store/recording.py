@@ -44,7 +44,10 @@ event AS (
 moved AS (
     UPDATE jobs SET
         last_event_seq = event.seq,
-        attempts = jobs.attempts + CASE WHEN $9::boolean THEN 1 ELSE 0 END,
+        attempts = jobs.attempts + CASE
+            WHEN $9::boolean AND (job.was = ANY($7::text[]) OR job.was = $5::text) THEN 1
+            ELSE 0
+        END,
         {
     moved_columns(
         moves="job.was = ANY($7::text[])",
@@ -95,8 +98,10 @@ class RecordingQueries:
     ) -> int | None:
         """Store an event and, if it is new and the job may move to ``to_status``, move
         it and write the outbox messages that carry the job on; all or nothing. A new
-        event that `counts_attempt` adds one to the job's attempts, moved or not (a
-        retry starts the stage the job is in already).
+        event that `counts_attempt` adds one to the job's attempts when the job moves or
+        is in ``to_status`` already (a retry starts the stage the job is in); a stage
+        start that comes after the job has moved past that stage (a redelivered command)
+        is recorded but is no attempt at the job.
 
         Returns the event's seq, or None for a duplicate or for a final event of a job
         that has ended already (then nothing changes), so a redelivered event never

@@ -227,6 +227,19 @@ async def test_each_new_stage_start_counts_an_attempt_and_a_repeat_does_not(stor
     assert (job.status, job.attempts) == (JobStatus.OPTIMISING, 3)
 
 
+async def test_a_stage_start_after_the_job_moved_past_that_stage_counts_no_attempt(store):
+    job_id = await new_job(store)
+    for key, status in [("w-1", JobStatus.INTERPRETING), ("w-2", JobStatus.OPTIMISING),
+                        ("w-3", JobStatus.INTERPRETING)]:  # fmt: skip
+        await store.record_event(
+            job_id, "stage_started", {}, f"stage_started:{key}", status, {}, counts_attempt=True
+        )
+
+    job = await store.get_job(job_id)
+    assert (job.status, job.attempts) == (JobStatus.OPTIMISING, 2)
+    assert len(await store.events_since(job_id)) == 3
+
+
 async def test_a_result_that_comes_after_the_job_ended_is_not_recorded(store):
     """Found by the chaos run: the sweeper failed a job a killed worker's successor went
     on to finish, and the job had two final events."""
