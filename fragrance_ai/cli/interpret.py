@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from fragrance_ai.llm.results import RULE_BASED
+from fragrance_ai.llm.ensemble import RULE_BASED
 from schemas.brief import Brief
 from schemas.interpretation import Interpretation
 

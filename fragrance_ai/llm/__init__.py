@@ -8,7 +8,7 @@ from typing import Any
 
 from fragrance_ai.llm.brief_text import cache_key, normalise_for_cache
 from fragrance_ai.llm.config import EnsembleConfig, FieldEvidence, ModelSpec, parse_ensemble_config
-from fragrance_ai.llm.ensemble import combine
+from fragrance_ai.llm.ensemble import EnsembleResult, FieldDecision, ModelOutcome, combine
 from fragrance_ai.llm.errors import (
     BackendNotInstalledError,
     LLMError,
@@ -18,7 +18,6 @@ from fragrance_ai.llm.errors import (
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
 )
-from fragrance_ai.llm.results import EnsembleResult, FieldDecision, ModelOutcome
 
 __all__ = [
     "BackendNotInstalledError",

@@ -9,12 +9,18 @@ from typing import Protocol
 
 from fragrance_ai.llm.brief_text import clean_brief_text, enforce_token_budget
 from fragrance_ai.llm.config import EnsembleConfig, ModelSpec
-from fragrance_ai.llm.ensemble import Reading, combine
+from fragrance_ai.llm.ensemble import (
+    RULE_BASED,
+    EnsembleResult,
+    FieldDecision,
+    ModelOutcome,
+    Reading,
+    combine,
+)
 from fragrance_ai.llm.errors import ModelUnavailableError
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, repair_prompt
-from fragrance_ai.llm.results import RULE_BASED, EnsembleResult, FieldDecision, ModelOutcome
 from schemas.brief import Brief
 from schemas.interpretation import Interpretation
 

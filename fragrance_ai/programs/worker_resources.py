@@ -18,7 +18,7 @@ from brokers.topics import EVENTS_TOPIC
 from fragrance_ai.config_loader import get_checkpoint_dir, get_tensorboard_dir, load_llm_config
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
-from fragrance_ai.workers.cancellation import CancellationGuard
+from fragrance_ai.workers.guarded import CancellationGuard
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
 from fragrance_ai.workers.named_optimisers import (
     OptimiserProcesses,

@@ -1,20 +1,57 @@
 """What every stage does around its own work: retries, cancellation, failures told.
 
 A stage says only what is its own (the attempt, the errors that no retry can mend, and
-the event its result makes); this runs it the same way for all of them.
+the event its result makes); this runs it the same way for all of them. Work stops as
+soon as its job is cancelled: cancelling the work's task is what drops a brief from the
+LLM's pending batch; work already running in a thread finishes there, and its result is
+thrown away.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
-from fragrance_ai.workers.cancellation import CancellationGuard
+from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore, Notifier
+from schemas.jobs import JobStatus
 from schemas.messages import JobFailed, Message, Stage
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Message)
+
+
+@dataclass
+class CancellationGuard:
+    store: JobStore
+    notifier: Notifier
+    poll_s: float = 5.0
+    """NOTIFY is a hint: without one, look at the job again after this long."""
+
+    async def cancelled(self, job_id: UUID) -> bool:
+        return (await self.store.get_job(job_id)).status is JobStatus.CANCELLED
+
+    async def run(self, job_id: UUID, work: Awaitable[T]) -> T | None:
+        """`work`'s result, or None when the job is, or becomes, cancelled first."""
+        async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
+            task = asyncio.ensure_future(work)
+            try:
+                if await self.cancelled(job_id):
+                    return None
+                while True:
+                    waiter = asyncio.ensure_future(wake.wait(self.poll_s))
+                    done, _ = await asyncio.wait(
+                        {task, waiter}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    waiter.cancel()
+                    if task in done:
+                        return task.result()
+                    if await self.cancelled(job_id):
+                        return None
+            finally:
+                task.cancel()
 
 
 async def run_guarded(

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.optimiser.errors import FormulationError
-from fragrance_ai.workers.cancellation import CancellationGuard
-from fragrance_ai.workers.guarded import run_guarded
+from fragrance_ai.workers.guarded import CancellationGuard, run_guarded
 from fragrance_ai.workers.named_optimisers import IN_PROCESSES, Optimise, OptimiserProcesses
 from schemas.formula import Formula
 from schemas.messages import OPTIMISING as STAGE
