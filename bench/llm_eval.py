@@ -34,8 +34,7 @@ from fragrance_ai.llm import (
 )
 from fragrance_ai.llm.calibration import Calibration, LabelledReading, combine_case, fit
 from fragrance_ai.llm.factory import load_ensemble
-from schemas.brief import Brief
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"
 EXACT_FIELDS = ("concentration", "season", "gender")

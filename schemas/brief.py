@@ -1,4 +1,5 @@
-"""The structured brief: what a perfumer asked for, in the catalog's vocabulary."""
+"""The structured brief: what a perfumer asked for, in the catalog's vocabulary, and its
+Interpretation: the brief read from plain words, with the words that drove each field."""
 
 from collections.abc import Collection, Hashable, Mapping
 from enum import StrEnum
@@ -195,3 +196,27 @@ class Brief(BaseModel):
         """Family weights normalised to sum to 1."""
         total = sum(self.family_weights.values())
         return {f: w / total for f, w in self.family_weights.items() if w > 0}
+
+
+class Interpretation(BaseModel):
+    """The structured brief, why each field has its value, and what to tell the user."""
+
+    model_config = ConfigDict(frozen=True)
+
+    brief: Brief = Field(description="The structured brief read from the text")
+    evidence: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="For each Brief field the text set, the words or phrases that set it",
+        examples=[
+            {
+                "family_weights": ["citrus", "woody base"],
+                "budget_per_kg": ["under $40/kg"],
+                "excluded_families": ["no musk"],
+            }
+        ],
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Defaults applied, conversions made and words ignored, for the user",
+        examples=[["no concentration named: EdP by default"]],
+    )

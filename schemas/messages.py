@@ -7,9 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.brief import Brief
+from schemas.brief import Brief, Interpretation
 from schemas.formula import Formula
-from schemas.interpretation import Interpretation
 from schemas.numbers import JsonInt
 from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
 

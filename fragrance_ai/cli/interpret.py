@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 from fragrance_ai.llm.ensemble import RULE_BASED
-from schemas.brief import Brief
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation
 
 LABELS = {
     "family_weights": "families",

@@ -1,8 +1,7 @@
 """Plain-text rendering of an interpreted brief and a formula for the terminal."""
 
-from schemas.brief import Brief
+from schemas.brief import Brief, Interpretation
 from schemas.formula import Formula
-from schemas.interpretation import Interpretation
 from schemas.material import Role
 
 SCORE_PARTS = ("fidelity", "pyramid", "ifra", "cost", "count", "wanted", "excluded")

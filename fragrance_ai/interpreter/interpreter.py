@@ -30,8 +30,7 @@ from fragrance_ai.interpreter.product import find_product
 from fragrance_ai.interpreter.terms import build_lexicon, find_terms, mark_structure
 from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
 from fragrance_ai.interpreter.topic import check_on_topic
-from schemas.brief import Brief, Product
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation, Product
 
 
 def _check_text(text: object) -> str:

@@ -23,8 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fragrance_ai.llm.config import FieldEvidence
 from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
-from schemas.brief import Brief, without_families
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation, without_families
 from schemas.material import Family
 
 RULE_BASED = "rule_based"

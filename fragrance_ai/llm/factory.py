@@ -21,7 +21,7 @@ from fragrance_ai.llm.prompt import shared_messages
 from fragrance_ai.llm.remote import ServedModel
 from fragrance_ai.llm.service import LLMEnsemble, Member, RuleBased
 from fragrance_ai.llm.sources import LocatedModel, locate_enabled
-from schemas.interpretation import Interpretation
+from schemas.brief import Interpretation
 
 
 def read_by_rules(text: str) -> Interpretation:

@@ -21,8 +21,7 @@ from fragrance_ai.llm.errors import ModelUnavailableError
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, repair_prompt
-from schemas.brief import Brief
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation
 
 RuleBased = Callable[[str], Interpretation]
 

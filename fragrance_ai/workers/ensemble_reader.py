@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from fragrance_ai.llm.brief_text import cache_key
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
 from fragrance_ai.store import JobStore
-from schemas.interpretation import Interpretation
+from schemas.brief import Interpretation
 
 if TYPE_CHECKING:
     from fragrance_ai.llm.service import LLMEnsemble

@@ -8,8 +8,7 @@ from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.workers.guarded import CancellationGuard, run_guarded
-from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief
-from schemas.interpretation import Interpretation
+from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief, Interpretation
 from schemas.messages import INTERPRETING as STAGE
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 

@@ -21,8 +21,7 @@ from fragrance_ai.interpreter import (
 )
 from fragrance_ai.interpreter.interpreter import build_brief
 from fragrance_ai.interpreter.limits import USD_PER_EUR, USD_PER_GBP
-from schemas.brief import Brief, Concentration, Gender, Season, wanted_and_excluded
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Concentration, Gender, Interpretation, Season, wanted_and_excluded
 from schemas.material import Family
 
 C, G, S, F = Concentration, Gender, Season, Family

@@ -10,7 +10,7 @@ from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.llm.factory import read_by_rules
 from fragrance_ai.workers.ensemble_reader import EnsembleReader
 from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
-from schemas.interpretation import Interpretation
+from schemas.brief import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 from tests.unit.test_llm_service import FixedReplies, _ensemble, _json
 

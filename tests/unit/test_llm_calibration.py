@@ -11,8 +11,7 @@ from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.llm import EnsembleConfig, ModelOutcome, combine_outcomes, parse_ensemble_config
 from fragrance_ai.llm.calibration import LabelledReading, fit
-from schemas.brief import Brief
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation
 
 REPLIES = DATA.with_name("llm_eval_replies_smollm2.json")
 

@@ -14,8 +14,7 @@ from fragrance_ai.llm import (
 )
 from fragrance_ai.llm.calibration import LabelledReading, calibrate, fit
 from fragrance_ai.llm.ensemble import Reading
-from schemas.brief import Brief, Concentration, Season
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Concentration, Interpretation, Season
 from schemas.material import Family
 
 TRUSTED = FieldEvidence(confirms=3.0, adds=1.0, omits=-1.0)

@@ -12,8 +12,7 @@ from fragrance_ai.llm import ModelSpec, ModelUnavailableError, parse_ensemble_co
 from fragrance_ai.llm.factory import assemble_ensemble, served_models
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.remote import ServedModel
-from schemas.brief import Brief, Season
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation, Season
 
 REPLY = '{"family_weights":{"woody":1},"season":"winter"}'
 PROMPT = Prompt(

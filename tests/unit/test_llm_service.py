@@ -14,8 +14,7 @@ from fragrance_ai.llm.batching import BatchingGenerator
 from fragrance_ai.llm.generation import Generation
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.service import Member
-from schemas.brief import Brief, Season
-from schemas.interpretation import Interpretation
+from schemas.brief import Brief, Interpretation, Season
 
 MATERIALS = ("bergamot_oil_fcf", "vetiver_oil")
 NOTES = ("fresh", "smoky", "bergamot")

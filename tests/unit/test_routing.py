@@ -16,7 +16,7 @@ from fragrance_ai.jobs.routing import (
     transition,
 )
 from fragrance_ai.optimiser import optimise
-from schemas.interpretation import Interpretation
+from schemas.brief import Interpretation
 from schemas.jobs import JobKind, JobStatus, JobView
 from schemas.messages import (
     BriefInterpreted,
