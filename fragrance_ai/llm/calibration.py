@@ -2,8 +2,10 @@
 
 For every field, every candidate a model or the rules name on a labelled brief falls in
 one of three cases (both name it, only the model, only the rules); the evidence of each
-case is the log-odds that such a candidate is right, with one imagined right and one
-wrong answer added so that a case seen a few times stays near a coin toss. The family
+case is the log-odds that such a candidate is right. Three imagined answers start each
+case on the rules' side (two right and one wrong where the rules name the candidate, one
+right and two wrong where they do not), so a case seen only a few times leaves the
+candidate where the rules put it rather than near a coin toss. The family
 floor is chosen on the same briefs, for the best families F1 of the combined brief.
 """
 
@@ -67,12 +69,15 @@ def calibrate(cases: Sequence[LabelledReading], model: str, family_floor: float)
                 seen = counts[agreement(item in by_rules, item in by_model)]
                 seen[0] += item in right
                 seen[1] += 1
-        evidence[field] = FieldEvidence(**{k: _log_odds(r, n) for k, (r, n) in counts.items()})
+        evidence[field] = FieldEvidence(
+            **{case: _log_odds(r, n, case != "adds") for case, (r, n) in counts.items()}
+        )
     return evidence
 
 
-def _log_odds(right: int, seen: int) -> float:
-    return round(math.log((right + 1) / (seen - right + 1)), 3)
+def _log_odds(right: int, seen: int, named_by_rules: bool) -> float:
+    prior_right, prior_wrong = (2, 1) if named_by_rules else (1, 2)
+    return round(math.log((right + prior_right) / (seen - right + prior_wrong)), 3)
 
 
 def combine_case(case: LabelledReading, calibration: Calibration) -> Brief:

@@ -141,7 +141,7 @@ def _labelled(expected: Brief, rules: Brief, model: Brief | None) -> LabelledRea
     return LabelledReading(expected=expected, rule_brief=rules, model_briefs={"qwen": model})
 
 
-def test_calibration_counts_each_case_with_one_right_and_one_wrong_imagined() -> None:
+def test_calibration_starts_each_case_from_the_rules_answer() -> None:
     cases = [
         _labelled(  # the model adds a right note, and agrees with the rules on another
             _brief(wanted_notes=["bergamot", "warm"]),
@@ -156,9 +156,14 @@ def test_calibration_counts_each_case_with_one_right_and_one_wrong_imagined() ->
         _labelled(_brief(wanted_notes=["rose"]), _brief(wanted_notes=["rose"]), None),
     ]
     notes = calibrate(cases, "qwen", 0.05)["wanted_notes"]
-    assert notes.confirms == pytest.approx(math.log(2 / 1), abs=1e-3)  # 1 right of 1
-    assert notes.adds == pytest.approx(math.log(2 / 2), abs=1e-3)  # 1 right of 2
-    assert notes.omits == pytest.approx(math.log(2 / 1), abs=1e-3)  # 1 right of 1
+    # Imagined: two right and one wrong where the rules name the note, one right and two
+    # wrong where they do not.
+    assert notes.confirms == pytest.approx(math.log(3 / 1), abs=1e-3)  # 1 right of 1
+    assert notes.adds == pytest.approx(math.log(2 / 3), abs=1e-3)  # 1 right of 2
+    assert notes.omits == pytest.approx(math.log(3 / 1), abs=1e-3)  # 1 right of 1
+    # With nothing seen, a case keeps what the rules decided.
+    unseen = calibrate(cases[2:], "qwen", 0.05)["wanted_notes"]
+    assert unseen.confirms > 0 and unseen.omits > 0 and unseen.adds < 0
 
 
 def test_fitting_chooses_the_family_floor_that_drops_weak_rule_families() -> None:
