@@ -5,6 +5,7 @@ budgets and counts, a phrase lexicon for everything else, deterministic.
 """
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pydantic import ValidationError
 
@@ -27,10 +28,11 @@ from fragrance_ai.interpreter.limits import (
 from fragrance_ai.interpreter.materials import check_named_materials, material_aliases
 from fragrance_ai.interpreter.negation import mark_negation
 from fragrance_ai.interpreter.product import find_product
-from fragrance_ai.interpreter.terms import build_lexicon, find_terms, mark_structure
+from fragrance_ai.interpreter.terms import Lexicon, build_lexicon, find_terms, mark_structure
 from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
 from fragrance_ai.interpreter.topic import check_on_topic
 from schemas.brief import Brief, Interpretation, Product
+from schemas.material import Family
 
 
 def _check_text(text: object) -> str:
@@ -72,6 +74,12 @@ def _product(draft: Draft, folded: str, text: str) -> Product:
     return reading.product
 
 
+@lru_cache(maxsize=8)
+def _lexicon(catalog: Catalog, descriptors: tuple[tuple[str, Family], ...]) -> Lexicon:
+    """Built once per catalog and descriptor vocabulary: the same for every brief."""
+    return build_lexicon(dict(descriptors), material_aliases(catalog))
+
+
 def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None, Product]:
     folded = fold(text)
     budgets = find_budget(folded, text)
@@ -79,7 +87,7 @@ def _read(text: str, catalog: Catalog) -> tuple[Draft, float | None, int | None,
     masked = mask(folded, [r.span for r in budgets] + [r.span for r in counts])
     tokens = tokenize(masked)
     check_on_topic(tokens)
-    matches = find_terms(tokens, build_lexicon(DESCRIPTOR_FAMILY, material_aliases(catalog)))
+    matches = find_terms(tokens, _lexicon(catalog, tuple(DESCRIPTOR_FAMILY.items())))
     mark_structure(tokens, matches)
     unexplained = mark_negation(tokens, matches)
     check_named_materials(text, masked, tokens, matches, catalog)
