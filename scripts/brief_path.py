@@ -29,11 +29,16 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("fragrance_ai", "brokers", "handlers", "schemas", "settings")
-# The loops that run on a clock of their own, by file and function.
+# The loops that run on a clock of their own, by file and function. A metrics refresh
+# runs under `asyncio.wait_for`, in a task of its own whose frames do not reach the
+# loop's, so each refresh function is named too.
 CLOCK_LOOPS = {
     ("fragrance_ai/metrics/refresh.py", "_run"),
+    ("fragrance_ai/http/resources.py", "refresh"),
+    ("fragrance_ai/metrics/queue_size.py", "refresh"),
     ("fragrance_ai/jobs/sweeper.py", "run"),
     ("fragrance_ai/http/quotas.py", "renew_forever"),
+    ("fragrance_ai/workers/training.py", "_sweep_forever"),
 }
 BRIEF = "a fresh citrus summer scent for men, woody base, under $40/kg"
 # A different brief warms up, so the recorded one is not answered from the LLM cache.
