@@ -11,8 +11,14 @@ import itertools
 from fragrance_ai.interpreter.terms import Kind, Match
 from fragrance_ai.interpreter.text import Tokens
 
+# Tried in order, so a longer cue comes before the shorter one it starts with.
 CUES: tuple[tuple[str, ...], ...] = (
+    ("not", "a", "fan", "of"),
     ("free", "of"),
+    ("free", "from"),
+    ("allergic", "to"),
+    ("can't", "stand"),
+    ("cannot", "stand"),
     ("do", "not"),
     ("no",),
     ("not",),
@@ -32,10 +38,14 @@ CUES: tuple[tuple[str, ...], ...] = (
     ("nor",),
     ("zero",),
     ("hate",),
+    ("hates",),
     ("dislike",),
+    ("dislikes",),
 )
 # Cues after which an unrecognised word is worth reporting: they can only mean exclusion.
-STRICT_CUES = frozenset(["without", "avoid", "avoiding", "free", "exclude", "excluding", "skip"])
+STRICT_CUES = frozenset(
+    ["without", "avoid", "avoiding", "free", "exclude", "excluding", "skip", "allergic"]
+)
 
 # Right after a cue: "not a gourmand", "no trace of oud", "without any musk".
 _OPENERS = frozenset(

@@ -571,3 +571,27 @@ def test_a_family_is_both_wanted_and_excluded_only_when_weighted_above_zero() ->
     Brief(family_weights={F.MUSK: 0.0, F.CITRUS: 1.0}, excluded_families=(F.MUSK,))
     with pytest.raises(ValueError, match="both wants and excludes the family"):
         Brief(family_weights={F.MUSK: 0.5, F.CITRUS: 0.5}, excluded_families=(F.MUSK,))
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded", "cue"),
+    [
+        ("not a fan of rose, a fresh green scent", {"rose"}, "not a fan of rose"),
+        ("a clean musk, free from any smoky notes", {"smoky"}, "free from any smoky"),
+        ("allergic to lavender: a citrus cologne", {"lavender"}, "allergic to lavender"),
+        ("a woody scent, but I can't stand vanilla", {"vanilla"}, "can't stand vanilla"),
+        ("she cannot stand oud; a floral for her", {"oud"}, "cannot stand oud"),
+        ("he dislikes patchouli and hates tonka, a fresh aquatic", {"patchouli", "tonka"}, None),
+    ],
+)
+def test_more_ways_to_rule_a_note_out(text: str, excluded: set[str], cue: str | None) -> None:
+    result = interpret(text)
+    assert set(result.brief.excluded_notes) == excluded
+    assert not excluded & set(result.brief.wanted_notes)
+    if cue is not None:
+        assert cue in result.evidence["excluded_notes"]
+
+
+def test_an_allergy_to_something_unknown_is_reported_not_ignored() -> None:
+    notes = interpret("allergic to parabens, a citrus cologne").notes
+    assert any("'parabens' is not a family, note or catalog material" in n for n in notes)
