@@ -2,7 +2,7 @@
 lexicon again for every brief (as it did before the lexicon was kept per catalog).
 
 Both legs read the 62 labelled briefs of tests/data/llm_eval_briefs.jsonl, warmed up
-once, then `--rounds` times each, alternating, and the ratio is printed.
+once, then `--rounds` times each, one leg after the other; the ratio is printed.
 
 Run: python bench/interpreter.py [--rounds 10]
 """
