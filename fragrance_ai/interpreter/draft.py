@@ -17,7 +17,10 @@ STRUCTURAL_WEIGHT = 1.2
 NOTE_WEIGHT = 0.5
 MATERIAL_WEIGHT = 0.5
 MOOD_WEIGHT = 0.6
-STYLE_EXCLUDES_FROM_SHARE = 0.5  # "no fougere" excludes the families that make half of it
+# A style insists on the families that make at least half of it: "no fougere" excludes
+# those, and "a soliflore, no florals" is a contradiction. Its smaller shares only lean,
+# as a mood word does, so "a green chypre, minus the florals" drops chypre's floral part.
+STYLE_INSISTS_FROM_SHARE = 0.5
 
 
 @dataclass
@@ -58,11 +61,15 @@ class Draft:
 def _want(draft: Draft, m: Match, words: str) -> None:
     kind, value = m.term.kind, m.term.value
     scale = STRUCTURAL_WEIGHT if m.structural else None
-    if kind in (Kind.FAMILY, Kind.STYLE):
+    if kind is Kind.STYLE:
+        weight = scale or FAMILY_WEIGHT
+        core = {f: s for f, s in m.term.families.items() if s >= STYLE_INSISTS_FROM_SHARE}
+        draft.pull(core, weight, words, soft=False)
+        draft.pull(dict(m.term.families.items() - core.items()), weight, words, soft=True)
+        draft.styles.append((lx.STYLE_OF[value], words))
+    elif kind is Kind.FAMILY:
         draft.pull(m.term.families, scale or FAMILY_WEIGHT, words, soft=False)
-        if kind is Kind.STYLE:
-            draft.styles.append((lx.STYLE_OF[value], words))
-        elif not m.term.families.keys() - lx.FAMILY_STYLE.keys():
+        if not m.term.families.keys() - lx.FAMILY_STYLE.keys():
             family = next(iter(m.term.families))
             draft.family_styles.append((lx.FAMILY_STYLE[family], words))
     elif kind is Kind.MOOD:
@@ -88,7 +95,7 @@ def _want(draft: Draft, m: Match, words: str) -> None:
 def _exclude(draft: Draft, m: Match, words: str) -> None:
     kind, value = m.term.kind, m.term.value
     if kind in (Kind.FAMILY, Kind.STYLE):
-        ruled_out = [f for f, s in m.term.families.items() if s >= STYLE_EXCLUDES_FROM_SHARE]
+        ruled_out = [f for f, s in m.term.families.items() if s >= STYLE_INSISTS_FROM_SHARE]
         for family in ruled_out:
             draft.excluded_families.setdefault(family, words)
             draft.cite("excluded_families", words)

@@ -17,6 +17,9 @@ CUES: tuple[tuple[str, ...], ...] = (
     ("free", "of"),
     ("free", "from"),
     ("allergic", "to"),
+    ("leave", "out"),
+    ("away", "from"),
+    ("clear", "of"),
     ("can't", "stand"),
     ("cannot", "stand"),
     ("do", "not"),
@@ -71,6 +74,11 @@ _OPENERS = frozenset(
         "want",
         "like",
         "use",
+        "using",
+        "add",
+        "adding",
+        "include",
+        "including",
     ]
 )
 # Between excluded phrases: "no musk or vanilla", "without musk and oud notes".

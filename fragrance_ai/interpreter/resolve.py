@@ -49,7 +49,8 @@ def check_contradictions(draft: Draft, catalog: Catalog) -> None:
 def drop_excluded_moods(draft: Draft) -> None:
     for family in wanted_and_excluded(draft.soft, draft.excluded_families):
         del draft.soft[family]
-        draft.notes.append(f"a mood word leaned {family}, which the brief excludes; dropped")
+        words = ", ".join(f"'{w}'" for w in draft.wanted_by[family])
+        draft.notes.append(f"{words} leaned {family}, which the brief excludes; dropped")
 
 
 def _priors(season: Season | None, gender: Gender | None) -> list[tuple[str, lx.Mix]]:

@@ -582,6 +582,11 @@ def test_a_family_is_both_wanted_and_excluded_only_when_weighted_above_zero() ->
         ("a woody scent, but I can't stand vanilla", {"vanilla"}, "can't stand vanilla"),
         ("she cannot stand oud; a floral for her", {"oud"}, "cannot stand oud"),
         ("he dislikes patchouli and hates tonka, a fresh aquatic", {"patchouli", "tonka"}, None),
+        ("a citrus cologne; leave out the lavender", {"lavender"}, "leave out the lavender"),
+        ("a rose for her, but stay away from oud", {"oud"}, "away from oud"),
+        ("steer clear of vanilla in this amber", {"vanilla"}, "clear of vanilla"),
+        ("a woody rose, and don't add any patchouli", {"patchouli"}, "don't add any patchouli"),
+        ("an amber, please do not include tonka", {"tonka"}, "do not include tonka"),
     ],
 )
 def test_more_ways_to_rule_a_note_out(text: str, excluded: set[str], cue: str | None) -> None:
@@ -590,6 +595,15 @@ def test_more_ways_to_rule_a_note_out(text: str, excluded: set[str], cue: str | 
     assert not excluded & set(result.brief.wanted_notes)
     if cue is not None:
         assert cue in result.evidence["excluded_notes"]
+
+
+def test_a_style_leans_on_its_smaller_families_and_insists_on_its_core() -> None:
+    chypre = interpret("a green chypre with moss, minus the florals")
+    assert chypre.brief.excluded_families == (F.FLORAL,)
+    assert F.FLORAL not in chypre.brief.family_weights
+    assert "'chypre' leaned floral, which the brief excludes; dropped" in chypre.notes
+    with pytest.raises(ContradictoryBriefError, match="the floral family"):
+        interpret("a soliflore, no florals")
 
 
 def test_an_allergy_to_something_unknown_is_reported_not_ignored() -> None:
