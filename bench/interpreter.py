@@ -1,7 +1,7 @@
 """The rule-based interpreter's time per brief, against a baseline that builds its
 lexicon again for every brief (as it did before the lexicon was kept per catalog).
 
-Both legs read the 62 labelled briefs of tests/data/llm_eval_briefs.jsonl, warmed up
+Both legs read the labelled briefs of tests/data/llm_eval_briefs.jsonl, warmed up
 once, then `--rounds` times each, one leg after the other; the ratio is printed.
 
 Run: python bench/interpreter.py [--rounds 10]

@@ -1,7 +1,7 @@
 """Per-field accuracy of the rule-based interpreter, each enabled model and the ensemble.
 
     python bench/llm_eval.py [--env development] [--limit N] [--concurrency 8]
-        [--out replies.json] [--replies replies.json] [--calibrate]
+        [--out replies.json] [--replies replies.json | --extend replies.json] [--calibrate]
 
 Families and notes are scored as micro F1 over sets; categorical fields and the budget
 (within 1%) as accuracy; material lists and excluded families as exact set matches.
@@ -10,7 +10,8 @@ A model reply that never validated counts as wrong on every field.
 Rows: `ensemble` combines with the evidence stored in the settings; `ensemble_cv`
 recalibrates on four fifths of the briefs and combines the fifth left out, five times,
 so it shows what calibration does on briefs it has not seen. `--replies` scores the
-replies of an earlier `--out` instead of asking the models again. `--calibrate` prints
+replies of an earlier `--out` instead of asking the models again; `--extend` scores them
+too, and asks the models only for the briefs added to the set since. `--calibrate` prints
 the evidence fitted on every brief, with its provenance, as settings to paste.
 """
 
@@ -142,10 +143,12 @@ def main() -> None:
     texts = [c["text"] for c in cases]
     expected = [Brief.model_validate(c["expected"]) for c in cases]
     config = parse_ensemble_config(load_llm_config(load_settings(args.env)))
-    if args.replies:
-        outcomes, seconds = _load_replies(args.replies)[: len(cases)], None
-    else:
-        outcomes, seconds = asyncio.run(_ask_models(texts, config, args.concurrency))
+    earlier = args.replies or args.extend
+    outcomes = _load_replies(earlier)[: len(cases)] if earlier else []
+    seconds = None
+    if not args.replies:
+        fresh, seconds = asyncio.run(_ask_models(texts[len(outcomes) :], config, args.concurrency))
+        outcomes += fresh
     rule_briefs = [_rule_based(text) for text in texts]
     readings = [
         LabelledReading(want, rule, {o.model: o.brief for o in outs}) if rule else None
@@ -160,11 +163,15 @@ def main() -> None:
             "commit": commit,
             "labelled_set": labelled,
         }
+        if args.extend:
+            provenance["extends"] = json.loads(args.extend.read_text())["provenance"]
+            provenance["command"] += f" --extend {args.extend.name}"
         args.out.write_text(
             json.dumps({"provenance": provenance, "rows": rows, "replies": replies}, indent=1)
         )
     if args.calibrate:
-        source = f"replies of {args.replies}" if args.replies else "live replies"
+        source = f"replies of {earlier}" if earlier else "live replies"
+        source += " and live replies" if args.extend else ""
         provenance_line = (
             f"bench/llm_eval.py --env {args.env} --calibrate at {commit}, {source}, "
             f"{labelled[:40]}..., {len(cases)} briefs"
@@ -181,7 +188,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=None, help="also write rows and replies as JSON"
     )
-    parser.add_argument("--replies", type=Path, default=None, help="replies of an earlier --out")
+    earlier = parser.add_mutually_exclusive_group()
+    earlier.add_argument("--replies", type=Path, default=None, help="replies of an earlier --out")
+    earlier.add_argument(
+        "--extend", type=Path, default=None, help="like --replies; ask for the briefs it lacks"
+    )
     parser.add_argument("--calibrate", action="store_true", help="print fitted evidence")
     return parser.parse_args()
 

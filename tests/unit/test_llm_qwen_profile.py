@@ -1,6 +1,8 @@
 """The opt-in Qwen2.5-Coder profiles (0.5B and 1.5B): declared, pinned, off by default,
 checked on load."""
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -50,9 +52,14 @@ def test_the_profile_carries_its_calibrated_evidence_and_the_replies_it_came_fro
     name: str,
 ) -> None:
     qwen = _development()[name]
-    assert qwen.calibrated_by and "62 briefs" in qwen.calibrated_by
+    labelled = ROOT / "tests" / "data" / "llm_eval_briefs.jsonl"
+    briefs = len(labelled.read_text().splitlines())
+    digest = hashlib.sha256(labelled.read_bytes()).hexdigest()
+    assert qwen.calibrated_by and f"sha256 {digest[:11]}" in qwen.calibrated_by
+    assert f"{briefs} briefs" in qwen.calibrated_by
     assert set(qwen.evidence) >= {"family_weights", "wanted_notes", "excluded_notes"}
-    assert (ROOT / "tests" / "data" / f"llm_eval_replies_{name}.json").is_file()
+    replies = ROOT / "tests" / "data" / f"llm_eval_replies_{name}.json"
+    assert len(json.loads(replies.read_text())["replies"]) == briefs
 
 
 @pytest.mark.parametrize("name", PROFILES)
