@@ -12,7 +12,9 @@ recalibrates on four fifths of the briefs and combines the fifth left out, five 
 so it shows what calibration does on briefs it has not seen. `--replies` scores the
 replies of an earlier `--out` instead of asking the models again; `--extend` scores them
 too, and asks the models only for the briefs added to the set since. `--calibrate` prints
-the evidence fitted on every brief, with its provenance, as settings to paste.
+the evidence fitted on every brief, with its provenance, as settings to paste. The
+provenance names the commit, with "-dirty" when the tree held changes not yet committed:
+a change to the rules lands in one commit with the evidence refitted to it.
 """
 
 import argparse
@@ -135,7 +137,7 @@ def _cross_validated(readings: list[LabelledReading | None], folds: int = 5) -> 
 def main() -> None:
     args = _arguments()
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
     ).stdout.strip()
     labelled = f"{DATA.name} sha256 {hashlib.sha256(DATA.read_bytes()).hexdigest()}"
     cases = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]

@@ -597,6 +597,19 @@ def test_more_ways_to_rule_a_note_out(text: str, excluded: set[str], cue: str | 
         assert cue in result.evidence["excluded_notes"]
 
 
+@pytest.mark.parametrize(
+    ("text", "gender"),
+    [
+        ("a citrus splash for teenage boys", Gender.MASCULINE),
+        ("a rose gift for my wife", Gender.FEMININE),
+        ("an amber for my dad and my mum", Gender.UNISEX),
+        ("a woody scent the guys at the gym will like", Gender.MASCULINE),
+    ],
+)
+def test_who_a_scent_is_for_sets_its_gender(text: str, gender: Gender) -> None:
+    assert interpret(text).brief.gender is gender
+
+
 def test_a_style_leans_on_its_smaller_families_and_insists_on_its_core() -> None:
     chypre = interpret("a green chypre with moss, minus the florals")
     assert chypre.brief.excluded_families == (F.FLORAL,)
