@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _read(text: str, reader: str) -> tuple[Interpretation, dict[str, Any]]:
     # imported here so that every other subcommand starts without the interpreter or torch
-    from fragrance_ai.workers.interpreting import RuleBasedReader
+    from fragrance_ai.workers.interpreting import EnsembleReader, RuleBasedReader
 
     rule_based = await RuleBasedReader().read(text)  # text the rules refuse loads no model
     if reader == "rules":
@@ -65,7 +65,6 @@ async def _read(text: str, reader: str) -> tuple[Interpretation, dict[str, Any]]
     from fragrance_ai.config_loader import load_llm_config, load_settings
     from fragrance_ai.llm import parse_ensemble_config
     from fragrance_ai.llm.factory import load_ensemble
-    from fragrance_ai.workers.ensemble_reader import EnsembleReader
 
     config = parse_ensemble_config(load_llm_config(load_settings()))
     ensemble = await asyncio.to_thread(load_ensemble, config)

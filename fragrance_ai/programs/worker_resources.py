@@ -19,7 +19,13 @@ from fragrance_ai.config_loader import get_checkpoint_dir, get_tensorboard_dir, 
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.store import JobStore, open_pool
 from fragrance_ai.workers.guarded import CancellationGuard
-from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
+from fragrance_ai.workers.interpreting import (
+    BriefCache,
+    BriefReader,
+    EnsembleReader,
+    InterpretingStage,
+    RuleBasedReader,
+)
 from fragrance_ai.workers.named_optimisers import (
     OptimiserProcesses,
     PromotedRun,
@@ -69,7 +75,6 @@ async def brief_reader(
         return RuleBasedReader()
     from fragrance_ai.llm.config import parse_ensemble_config
     from fragrance_ai.llm.factory import load_ensemble
-    from fragrance_ai.workers.ensemble_reader import BriefCache, EnsembleReader
 
     overrides = {"hf_home": settings.paths.hf_home} if settings.paths.hf_home else {}
     config = parse_ensemble_config(load_llm_config(settings), overrides=overrides)

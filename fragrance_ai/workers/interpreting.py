@@ -1,16 +1,23 @@
-"""The LLM role's stage: brief text in, a structured brief out."""
+"""The LLM role's stage: brief text in, a structured brief out, read by the rules or by
+the LLM ensemble (whose readings are shared through a cache in PostgreSQL)."""
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetryPolicy
+from fragrance_ai.llm.brief_text import cache_key
+from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
+from fragrance_ai.store import JobStore
 from fragrance_ai.workers.guarded import CancellationGuard, run_guarded
 from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief, Interpretation
 from schemas.messages import INTERPRETING as STAGE
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
+
+if TYPE_CHECKING:
+    from fragrance_ai.llm.service import LLMEnsemble
 
 
 class BriefReader(Protocol):
@@ -25,6 +32,43 @@ class RuleBasedReader:
     async def read(self, text: str) -> tuple[Interpretation, dict[str, Any]]:
         interpretation = await asyncio.to_thread(interpret, text)
         return interpretation, {"source": "rule_based"}
+
+
+@dataclass(frozen=True)
+class BriefCache:
+    store: JobStore
+    ttl_s: float
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        value = await self.store.cache_get(key)
+        (LLM_CACHE_HITS if value is not None else LLM_CACHE_MISSES).inc()
+        return value
+
+    async def put(self, key: str, value: dict[str, Any]) -> None:
+        await self.store.cache_put(key, value, self.ttl_s)
+
+
+@dataclass
+class EnsembleReader:
+    ensemble: "LLMEnsemble"
+    cache: BriefCache | None = None
+
+    async def read(self, text: str) -> tuple[Interpretation, dict[str, Any]]:
+        key = cache_key(text, self.ensemble.config)
+        if self.cache is not None and (hit := await self.cache.get(key)) is not None:
+            details = {**hit["details"], "cache": "hit"}
+            return Interpretation.model_validate(hit["interpretation"]), details
+        result = await self.ensemble.interpret(text)  # raises BriefError for a refused text
+        interpretation = result.interpretation
+        details = {
+            "source": "ensemble",
+            **result.model_dump(mode="json", exclude={"interpretation"}),
+        }
+        if self.cache is not None:
+            await self.cache.put(
+                key, {"interpretation": interpretation.model_dump(mode="json"), "details": details}
+            )
+        return interpretation, details
 
 
 @dataclass

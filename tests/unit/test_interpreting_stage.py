@@ -8,8 +8,12 @@ import pytest
 
 from fragrance_ai.jobs.retry import RetryPolicy
 from fragrance_ai.llm.factory import read_by_rules
-from fragrance_ai.workers.ensemble_reader import EnsembleReader
-from fragrance_ai.workers.interpreting import BriefReader, InterpretingStage, RuleBasedReader
+from fragrance_ai.workers.interpreting import (
+    BriefReader,
+    EnsembleReader,
+    InterpretingStage,
+    RuleBasedReader,
+)
 from schemas.brief import Interpretation
 from schemas.messages import BriefInterpreted, InterpretBrief, JobFailed
 from tests.unit.test_llm_service import FixedReplies, _ensemble, _json
