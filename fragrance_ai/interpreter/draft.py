@@ -113,9 +113,22 @@ def _exclude(draft: Draft, m: Match, words: str) -> None:
         draft.notes.append(f"'{words}' is too vague to exclude anything; ignored")
 
 
+def _weighs_a_note(m: Match, original: str) -> bool:
+    """'iris-heavy', 'coumarin-rich': a strong-intensity word hyphened to the word before
+    it says how much of that note, not how concentrated the perfume is."""
+    strong = m.term.kind is Kind.INTENSITY and m.term.value == Concentration.PARFUM.value
+    return (
+        strong and m.start >= 2 and original[m.start - 1] == "-" and original[m.start - 2].isalpha()
+    )
+
+
 def read_matches(matches: list[Match], original: str) -> Draft:
     draft = Draft()
     for m in matches:
         words = surface(original, m.evidence_start, m.evidence_end)
+        if _weighs_a_note(m, original):
+            compound = surface(original, original.rfind(" ", 0, m.start) + 1, m.end)
+            draft.notes.append(f"'{compound}' says how much of a note, not a concentration")
+            continue
         (_exclude if m.negated else _want)(draft, m, words)
     return draft

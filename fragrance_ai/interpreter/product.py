@@ -32,10 +32,19 @@ def _keywords() -> tuple[re.Pattern[str], dict[str, Product]]:
     return re.compile(rf"\b({alternatives})(e?s)?\b"), by_phrase
 
 
+# "smells like old lipstick", "reminiscent of a candle": a product the scent is compared
+# to, not the one it goes into. "I'd like a shower gel" asks for one.
+_SIMILE_BEFORE = re.compile(
+    r"(?:(?<!'d )(?<!would )\blike|\breminiscent\s+of)(?:\s+[a-z']+){0,2}\s+$"
+)
+
+
 def find_product(folded: str, text: str) -> ProductReading | None:
-    """The first product named in the folded text, with its words as written."""
+    """The first product named in the folded text that the scent is not compared to,
+    with its words as written."""
     pattern, by_phrase = _keywords()
-    found = pattern.search(folded)
-    if found is None:
-        return None
-    return ProductReading(by_phrase[_spaced(found.group(1))], text[found.start() : found.end()])
+    for found in pattern.finditer(folded):
+        if _SIMILE_BEFORE.search(folded, 0, found.start()) is None:
+            phrase = _spaced(found.group(1))
+            return ProductReading(by_phrase[phrase], text[found.start() : found.end()])
+    return None

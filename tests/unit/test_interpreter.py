@@ -610,6 +610,29 @@ def test_who_a_scent_is_for_sets_its_gender(text: str, gender: Gender) -> None:
     assert interpret(text).brief.gender is gender
 
 
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("a powdery iris like old lipstick", "fine_fragrance"),
+        ("a rose reminiscent of a scented candle, for a body lotion", "body_lotion"),
+        ("I'd like a shower gel with lavender", "shower_gel"),
+        ("we would like a candle that smells of fig", "candle"),
+    ],
+)
+def test_a_product_the_scent_is_compared_to_is_not_the_product(text: str, product: str) -> None:
+    assert interpret(text).brief.product.value == product
+
+
+def test_a_strong_word_hyphened_to_a_note_weighs_the_note_not_the_concentration() -> None:
+    iris = interpret("an iris-heavy powdery scent")
+    assert iris.brief.concentration is C.EDP
+    assert "'iris-heavy' says how much of a note, not a concentration" in iris.notes
+    assert interpret("a coumarin-rich fougere, heavy and long-lasting").brief.concentration is (
+        C.PARFUM
+    )
+    assert interpret("a feather-light citrus").brief.concentration is C.EDT
+
+
 def test_a_style_leans_on_its_smaller_families_and_insists_on_its_core() -> None:
     chypre = interpret("a green chypre with moss, minus the florals")
     assert chypre.brief.excluded_families == (F.FLORAL,)
