@@ -35,7 +35,7 @@ def _keywords() -> tuple[re.Pattern[str], dict[str, Product]]:
 # "smells like old lipstick", "reminiscent of a candle": a product the scent is compared
 # to, not the one it goes into. "I'd like a shower gel" asks for one.
 _SIMILE_BEFORE = re.compile(
-    r"(?:(?<!'d )(?<!would )\blike|\breminiscent\s+of)(?:\s+[a-z']+){0,2}\s+$"
+    r"(?:(?<!'d )(?<!\u2019d )(?<!would )\blike|\breminiscent\s+of)(?:\s+[a-z']+){0,2}\s+$"
 )
 
 

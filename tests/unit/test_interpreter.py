@@ -616,6 +616,7 @@ def test_who_a_scent_is_for_sets_its_gender(text: str, gender: Gender) -> None:
         ("a powdery iris like old lipstick", "fine_fragrance"),
         ("a rose reminiscent of a scented candle, for a body lotion", "body_lotion"),
         ("I'd like a shower gel with lavender", "shower_gel"),
+        ("I\u2019d like a shower gel with lavender", "shower_gel"),
         ("we would like a candle that smells of fig", "candle"),
     ],
 )
