@@ -148,7 +148,7 @@ def main() -> None:
     earlier = args.replies or args.extend
     outcomes = _load_replies(earlier)[: len(cases)] if earlier else []
     seconds = None
-    if not args.replies:
+    if not args.replies and len(outcomes) < len(texts):  # nothing to ask: load no model
         fresh, seconds = asyncio.run(_ask_models(texts[len(outcomes) :], config, args.concurrency))
         outcomes += fresh
     rule_briefs = [_rule_based(text) for text in texts]

@@ -63,9 +63,9 @@ def _want(draft: Draft, m: Match, words: str) -> None:
     scale = STRUCTURAL_WEIGHT if m.structural else None
     if kind is Kind.STYLE:
         weight = scale or FAMILY_WEIGHT
-        core = {f: s for f, s in m.term.families.items() if s >= STYLE_INSISTS_FROM_SHARE}
-        draft.pull(core, weight, words, soft=False)
-        draft.pull(dict(m.term.families.items() - core.items()), weight, words, soft=True)
+        for family, share in m.term.families.items():
+            insists = share >= STYLE_INSISTS_FROM_SHARE
+            draft.pull({family: share}, weight, words, soft=not insists)
         draft.styles.append((lx.STYLE_OF[value], words))
     elif kind is Kind.FAMILY:
         draft.pull(m.term.families, scale or FAMILY_WEIGHT, words, soft=False)
