@@ -1,8 +1,7 @@
 """The recorder, in the API process: worker events land in PostgreSQL and route the job."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 
@@ -21,9 +20,8 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
     @router.subscriber(
         EVENTS_TOPIC, **subscriber_options(settings, ROLE), ack_policy=AckPolicy.NACK_ON_ERROR
     )
-    async def on_job_event(
-        event: EventMessage, recorder: Annotated[EventRecorder, Context("event_recorder")]
-    ) -> None:
+    async def on_job_event(event: EventMessage) -> None:
+        recorder: EventRecorder = broker.context.get("event_recorder")
         await recorder.record(event)
 
     return router

@@ -1,8 +1,7 @@
 """The LLM worker: `InterpretBrief` in, `BriefInterpreted` or `JobFailed` out."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 
@@ -26,10 +25,8 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=int(settings.workers.llm.concurrency),
     )
-    async def on_interpret_brief(
-        command: InterpretBrief,
-        stage: Annotated[InterpretingStage, Context("interpreting_stage")],
-    ) -> None:
+    async def on_interpret_brief(command: InterpretBrief) -> None:
+        stage: InterpretingStage = broker.context.get("interpreting_stage")
         await run_stage(to_events, stage, STAGE, worker, command)
 
     return router

@@ -1,8 +1,7 @@
 """The RL worker: `OptimizeFormula` in, `FormulaOptimized` or `JobFailed` out."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 
@@ -26,10 +25,8 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=int(settings.workers.rl.concurrency),
     )
-    async def on_optimize_formula(
-        command: OptimizeFormula,
-        stage: Annotated[OptimisingStage, Context("optimising_stage")],
-    ) -> None:
+    async def on_optimize_formula(command: OptimizeFormula) -> None:
+        stage: OptimisingStage = broker.context.get("optimising_stage")
         await run_stage(to_events, stage, STAGE, worker, command)
 
     return router

@@ -1,8 +1,7 @@
 """The training worker: `TrainPolicy` in; the run then reports through events itself."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from faststream import Context
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 
@@ -26,9 +25,8 @@ def build_router(settings: Any, broker: KafkaBroker) -> KafkaRouter:
         **subscriber_options(settings, ROLE),
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
-    async def on_train_policy(
-        command: TrainPolicy, runner: Annotated["TrainingRunner", Context("training_runner")]
-    ) -> None:
+    async def on_train_policy(command: TrainPolicy) -> None:
+        runner: TrainingRunner = broker.context.get("training_runner")
         await runner.take(command)
 
     return router
