@@ -102,7 +102,7 @@ async def new_key(database_url: str) -> str:
 
 def record_the_optimiser(recorder: CallRecorder, brief: str) -> None:
     from fragrance_ai.interpreter import interpret
-    from fragrance_ai.workers.named_optimisers import all_optimisers
+    from fragrance_ai.workers.optimising import all_optimisers
     from schemas.messages import FormulationOptions
 
     options = FormulationOptions()

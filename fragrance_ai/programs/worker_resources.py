@@ -26,13 +26,13 @@ from fragrance_ai.workers.interpreting import (
     InterpretingStage,
     RuleBasedReader,
 )
-from fragrance_ai.workers.named_optimisers import (
+from fragrance_ai.workers.optimising import (
     OptimiserProcesses,
+    OptimisingStage,
     PromotedRun,
     all_optimisers,
     no_promotion,
 )
-from fragrance_ai.workers.optimising import OptimisingStage
 from handlers.publishing import retry_policy, worker_instance_id
 from schemas.messages import Message
 

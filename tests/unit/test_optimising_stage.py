@@ -6,8 +6,7 @@ from pathlib import Path
 
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.jobs.retry import RetryPolicy
-from fragrance_ai.workers.named_optimisers import all_optimisers, reference_optimiser
-from fragrance_ai.workers.optimising import OptimisingStage
+from fragrance_ai.workers.optimising import OptimisingStage, all_optimisers, reference_optimiser
 from schemas.brief import Brief
 from schemas.formula import Formula
 from schemas.messages import (
