@@ -14,7 +14,6 @@ from fragrance_ai.store.notify import Notifier
 from fragrance_ai.store.outbox import OutboxQueries
 from fragrance_ai.store.policies import PolicyQueries
 from fragrance_ai.store.quotas import QuotaQueries
-from fragrance_ai.store.recording import RecordingQueries
 from fragrance_ai.store.sweeping import SweepQueries
 
 
@@ -22,7 +21,6 @@ class JobStore(
     JobQueries,
     EventQueries,
     OutboxQueries,
-    RecordingQueries,
     LeaseQueries,
     CacheQueries,
     ApiKeyQueries,

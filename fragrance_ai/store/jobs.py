@@ -1,4 +1,5 @@
-"""Job rows: created with their outbox messages, read as ``JobView``, moved forward only."""
+"""Job rows: created with their outbox messages, read as ``JobView``, moved forward only,
+by the events recorded with each move."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import orjson
 from pydantic import BaseModel
 
 from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
+from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.idempotency import KeptAnswer, keep_answer_on
-from fragrance_ai.store.outbox import OutboxMessage, insert_outbox
+from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, insert_outbox
 from fragrance_ai.store.quotas import check_in_flight
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
@@ -123,6 +126,72 @@ async def advance_on(
     return False
 
 
+_TERMINAL = [status.value for status in JobStatus if status.is_terminal]
+
+# An event, the job's move and the next command, recorded in one statement
+# (`record_event`). One statement is one transaction and one round trip: the job row
+# is locked first (`FOR UPDATE`), so concurrent recordings for one job take consecutive
+# numbers, and a final event for a job that has ended already is skipped under that
+# lock. Every later part keys off the event actually inserted: a duplicate dedup key
+# inserts nothing, and then nothing else changes either. The NOTIFYs are sent on commit.
+#
+# $1 job, $2-$4 the event (type, payload, dedup key), $5 the target status, $6 whether
+# it is terminal, $7 the states it may be reached from, $8 terminal states, $9 whether
+# the event counts an attempt, $10-$13 brief, formula, error, result, $14-$17 the outbox
+# messages as parallel arrays (topic, key, payload, headers as JSON text).
+# In UPDATE's SET a bare column is the locked row before the update.
+_RECORD = f"""
+WITH job AS (
+    SELECT id AS job_id, status AS was, last_event_seq AS last_seq FROM jobs
+    WHERE id = $1 FOR UPDATE
+),
+event AS (
+    INSERT INTO job_events (job_id, seq, type, payload, dedup_key)
+    SELECT job_id, last_seq + 1, $2, $3, $4 FROM job
+    WHERE NOT ($6::boolean AND was = ANY($8::text[]))
+    ON CONFLICT (job_id, dedup_key) DO NOTHING
+    RETURNING seq
+),
+moved AS (
+    UPDATE jobs SET
+        last_event_seq = event.seq,
+        attempts = jobs.attempts + CASE
+            WHEN $9::boolean AND (job.was = ANY($7::text[]) OR job.was = $5::text) THEN 1
+            ELSE 0
+        END,
+        {
+    moved_columns(
+        moves="job.was = ANY($7::text[])",
+        target="$5::text",
+        terminal="$6::boolean",
+        brief="$10",
+        formula="$11",
+        error="$12",
+        result="$13",
+    )
+}
+    FROM job, event
+    WHERE jobs.id = job.job_id
+    RETURNING job.was = ANY($7::text[]) AS moved
+),
+sent AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT m.topic, m.key, m.payload, m.headers::jsonb
+    FROM moved, unnest($14::text[], $15::text[], $16::bytea[], $17::text[])
+        WITH ORDINALITY AS m(topic, key, payload, headers, n)
+    WHERE moved.moved
+    ORDER BY m.n
+    RETURNING id
+)
+SELECT
+    EXISTS (SELECT FROM job) AS found,
+    (SELECT seq FROM event) AS seq,
+    (SELECT pg_notify('{JOB_EVENTS_CHANNEL}', $1::text || ':' || seq) FROM event) AS told,
+    (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM moved
+     WHERE moved AND cardinality($14::text[]) > 0) AS told_relay
+"""
+
+
 class JobQueries:
     _pool: asyncpg.Pool
 
@@ -200,3 +269,55 @@ class JobQueries:
             [status.value for status in UNFINISHED],
         )
         return [job_view(row) for row in rows]
+
+    async def record_event(
+        self,
+        job_id: UUID,
+        type: str,
+        payload: dict[str, Any],
+        dedup_key: str,
+        to_status: JobStatus,
+        fields: Mapping[str, Any],
+        outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        counts_attempt: bool = False,
+    ) -> int | None:
+        """Store an event and, if it is new and the job may move to ``to_status``, move
+        it and write the outbox messages that carry the job on; all or nothing. A new
+        event that `counts_attempt` adds one to the job's attempts when the job moves or
+        is in ``to_status`` already (a retry starts the stage the job is in); a stage
+        start that comes after the job has moved past that stage (a redelivered command)
+        is recorded but is no attempt at the job.
+
+        Returns the event's seq, or None for a duplicate or for a final event of a job
+        that has ended already (then nothing changes), so a redelivered event never
+        dispatches a second command and a job never has two final events.
+        """
+        unknown = set(fields) - ADVANCE_FIELDS
+        if unknown:
+            raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
+        target = JobStatus(to_status)
+        row = await self._pool.fetchrow(
+            _RECORD,
+            job_id,
+            type,
+            payload,
+            dedup_key,
+            target.value,
+            target.is_terminal,
+            [status.value for status in sources_of(target)],
+            _TERMINAL,
+            counts_attempt,
+            as_json(fields.get("brief")),
+            as_json(fields.get("formula")),
+            fields.get("error"),
+            as_json(fields.get("result")),
+            [m.topic for m in outbox_messages],
+            [m.key for m in outbox_messages],
+            [m.payload for m in outbox_messages],
+            [orjson.dumps(m.headers).decode() for m in outbox_messages],
+        )
+        assert row is not None
+        if not row["found"]:
+            raise JobNotFoundError(job_id)
+        return None if row["seq"] is None else int(row["seq"])
