@@ -9,10 +9,9 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from fragrance_ai.http.auth import principal
-from fragrance_ai.http.disclosure import event_for
 from fragrance_ai.http.keys import EVENT_FEED, STREAMS
 from fragrance_ai.http.quotas import event_stream_slot
-from fragrance_ai.http.views import owned_job, parse_job_id
+from fragrance_ai.http.views import event_for, owned_job, parse_job_id
 from fragrance_ai.store import ApiKey
 from schemas.http import StreamedEvent
 

@@ -2,24 +2,62 @@
 
 A job belongs to the tenant of the key that created it; another tenant's job is
 answered exactly like a job that does not exist (404).
+
+What the API shows a key without `admin` is the job and its events less the internals:
+which worker ran a stage (its host and pid), the models' raw output and how the brief
+was read (`details`), the error behind a failure (`detail`: exception text), and the
+files a training run wrote (`checkpoint`, `policy`). Keys with `admin` see all.
 """
 
+from typing import Any
 from uuid import UUID, uuid4
 
 from aiohttp import web
 
 from fragrance_ai import jobs
 from fragrance_ai.http.auth import principal, requires
-from fragrance_ai.http.disclosure import job_for
 from fragrance_ai.http.idempotency import answer_to_keep
 from fragrance_ai.http.keys import CORRELATION_ID, SETTINGS, STORE
 from fragrance_ai.http.problems import problem, read_model
 from fragrance_ai.jobs import Submission, submit_formulation
-from fragrance_ai.store import JobNotFoundError, Scope
+from fragrance_ai.store import ApiKey, JobNotFoundError, Scope
 from schemas.http import FormulationRequest, JobAccepted, KeyInfo
 from schemas.jobs import JobKind, JobList, JobSummary, JobView
 
 MAX_LISTED_JOBS = 100
+
+HIDDEN_EVENT_FIELDS: dict[str, frozenset[str]] = {
+    "stage_started": frozenset({"worker"}),
+    "brief_interpreted": frozenset({"details"}),
+    "job_failed": frozenset({"detail"}),
+}
+HIDDEN_OUTCOME_FIELDS = frozenset({"checkpoint", "policy"})
+
+
+def sees_internals(key: ApiKey) -> bool:
+    return Scope.ADMIN in key.scopes
+
+
+def _outcome(outcome: dict[str, Any] | None) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    return {name: value for name, value in outcome.items() if name not in HIDDEN_OUTCOME_FIELDS}
+
+
+def job_for(key: ApiKey, job: JobView) -> JobView:
+    if sees_internals(key):
+        return job
+    return job.model_copy(update={"result": _outcome(job.result)})
+
+
+def event_for(key: ApiKey, type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if sees_internals(key):
+        return payload
+    hidden = HIDDEN_EVENT_FIELDS.get(type, frozenset())
+    shown = {name: value for name, value in payload.items() if name not in hidden}
+    if type == "policy_trained":
+        shown["outcome"] = _outcome(shown.get("outcome"))
+    return shown
 
 
 def job_links(job_id: UUID) -> dict[str, str]:
