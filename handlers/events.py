@@ -7,7 +7,7 @@ from faststream.middlewares import AckPolicy
 
 from brokers.factory import subscriber_options
 from brokers.topics import EVENTS_TOPIC
-from fragrance_ai.jobs.recorder import EventRecorder
+from fragrance_ai.jobs.service import EventRecorder
 from handlers.publishing import failure_policy
 from schemas.messages import EventMessage
 

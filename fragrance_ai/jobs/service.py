@@ -1,19 +1,31 @@
-"""What the API asks of jobs: to accept one, and to cancel one.
+"""What the API does with jobs: accept one, record the workers' events that move it
+along its route, and cancel one.
 
 Accepting a job commits its row, its first command and the answer to its
-Idempotency-Key together. Cancelling is recorded like any event, so the route and the
+Idempotency-Key together. An event lands in PostgreSQL with the job's move and the next
+command in one statement. Cancelling is recorded like any event, so the route and the
 stream see it.
 """
 
 from dataclasses import dataclass
 from uuid import UUID
 
-from fragrance_ai.jobs.recorder import EventRecorder
-from fragrance_ai.jobs.routing import Dispatch, first_dispatch, outbox_message, training_dispatch
+import structlog
+
+from fragrance_ai.jobs.routing import (
+    Dispatch,
+    dedup_key,
+    first_dispatch,
+    outbox_message,
+    training_dispatch,
+    transition,
+)
 from fragrance_ai.store import JobStore, KeptAnswer
 from schemas.jobs import JobKind, JobView
-from schemas.messages import FormulationOptions, JobCancelled
+from schemas.messages import EventMessage, FormulationOptions, JobCancelled
 from schemas.training import TrainingOptions
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,41 @@ async def _submit(
         answer=submission.answer,
         max_in_flight=submission.max_in_flight,
     )
+
+
+@dataclass
+class EventRecorder:
+    store: JobStore
+
+    async def record(self, event: EventMessage) -> int | None:
+        """Record one event; None when it was a duplicate or a late arrival (a no-op)."""
+        step = transition(event, FormulationOptions())
+        outbox = []
+        if step.dispatch is not None:
+            # The job's options and correlation id travel only in the next command, so
+            # the job is read only for an event that dispatches one: reading it for
+            # every event cost a query each.
+            job = await self.store.get_job(event.job_id)
+            options = (
+                FormulationOptions.model_validate(job.options)
+                if job.kind is JobKind.FORMULATION
+                else FormulationOptions()
+            )
+            step = transition(event, options)
+            if step.dispatch is not None:
+                outbox = [outbox_message(step.dispatch, job.correlation_id)]
+        seq = await self.store.record_event(
+            event.job_id,
+            event.type,
+            event.model_dump(mode="json", exclude={"job_id", "type"}),
+            dedup_key(event),
+            step.status,
+            step.fields,
+            outbox,
+            counts_attempt=step.counts_attempt,
+        )
+        log.info("event recorded" if seq else "duplicate event ignored", kind=event.type, seq=seq)
+        return seq
 
 
 class JobAlreadyFinishedError(RuntimeError):

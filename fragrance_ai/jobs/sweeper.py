@@ -22,8 +22,8 @@ from typing import Protocol
 import structlog
 from dynaconf import Dynaconf
 
-from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.routing import outbox_message, resume_dispatch
+from fragrance_ai.jobs.service import EventRecorder
 from fragrance_ai.store import JobStore
 from fragrance_ai.store.sweeping import StalledJob
 from schemas.jobs import JobStatus

@@ -6,9 +6,9 @@ import structlog
 
 from brokers.middlewares import JOB_ID_HEADER
 from brokers.topics import command_topic
-from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.relay import SetAside
 from fragrance_ai.jobs.routing import WorkerRole
+from fragrance_ai.jobs.service import EventRecorder
 from fragrance_ai.store.outbox import OutboxRecord
 from schemas.messages import INTERPRETING, OPTIMISING, JobFailed
 

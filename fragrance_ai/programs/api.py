@@ -15,9 +15,9 @@ from brokers.factory import make_broker
 from brokers.middlewares import CORRELATION_ID_HEADER
 from fragrance_ai.http.app import init_app
 from fragrance_ai.http.keys import NOTIFIER, SETTINGS, STORE
-from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.relay import OutboxRelay, Send
 from fragrance_ai.jobs.retry import RetryPolicy
+from fragrance_ai.jobs.service import EventRecorder
 from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
 from fragrance_ai.jobs.undeliverable import fail_its_job
 from fragrance_ai.metrics.jobs import PrometheusSweepCounts

@@ -13,8 +13,8 @@ from brokers.factory import make_broker
 from brokers.middlewares import JOB_ID_HEADER
 from brokers.topics import TopicSpec, command_topic, create_topics
 from fragrance_ai.config_loader import load_settings
-from fragrance_ai.jobs.recorder import EventRecorder
 from fragrance_ai.jobs.relay import OutboxRelay
+from fragrance_ai.jobs.service import EventRecorder
 from fragrance_ai.jobs.undeliverable import fail_its_job
 from fragrance_ai.programs.api import outbox_send
 from fragrance_ai.store import JobStore, OutboxMessage
