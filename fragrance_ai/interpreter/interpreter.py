@@ -10,8 +10,17 @@ from functools import lru_cache
 from pydantic import ValidationError
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
-from fragrance_ai.interpreter import resolve
-from fragrance_ai.interpreter.draft import Draft, read_matches
+from fragrance_ai.interpreter.draft import (
+    Draft,
+    check_contradictions,
+    choose_concentration,
+    choose_gender,
+    choose_season,
+    choose_style,
+    drop_excluded_moods,
+    family_weights,
+    read_matches,
+)
 from fragrance_ai.interpreter.errors import (
     MAX_BRIEF_CHARS,
     BriefError,
@@ -26,11 +35,15 @@ from fragrance_ai.interpreter.limits import (
     find_max_materials,
 )
 from fragrance_ai.interpreter.materials import check_named_materials, material_aliases
-from fragrance_ai.interpreter.negation import mark_negation
-from fragrance_ai.interpreter.product import find_product
-from fragrance_ai.interpreter.terms import Lexicon, build_lexicon, find_terms, mark_structure
+from fragrance_ai.interpreter.request import check_on_topic, find_product
+from fragrance_ai.interpreter.terms import (
+    Lexicon,
+    build_lexicon,
+    find_terms,
+    mark_negation,
+    mark_structure,
+)
 from fragrance_ai.interpreter.text import fold, mask, surface, tokenize
-from fragrance_ai.interpreter.topic import check_on_topic
 from schemas.brief import Brief, Interpretation, Product
 from schemas.material import Family
 
@@ -112,19 +125,19 @@ def interpret(text: str, catalog: Catalog | None = None) -> Interpretation:
     text = _check_text(text)
     catalog = catalog if catalog is not None else load_catalog()
     draft, budget, max_materials, product = _read(text, catalog)
-    resolve.check_contradictions(draft, catalog)
-    resolve.drop_excluded_moods(draft)
-    season, gender = resolve.choose_season(draft), resolve.choose_gender(draft)
+    check_contradictions(draft, catalog)
+    drop_excluded_moods(draft)
+    season, gender = choose_season(draft), choose_gender(draft)
     fields = {
-        "family_weights": resolve.family_weights(draft, season, gender),
+        "family_weights": family_weights(draft, season, gender),
         "wanted_notes": tuple(draft.wanted_notes),
         "wanted_materials": tuple(draft.wanted_materials),
         "excluded_materials": tuple(draft.excluded_materials),
         "excluded_families": tuple(draft.excluded_families),
         "excluded_notes": tuple(draft.excluded_notes),
-        "concentration": resolve.choose_concentration(draft),
+        "concentration": choose_concentration(draft),
         "product": product,
-        "style": resolve.choose_style(draft),
+        "style": choose_style(draft),
         "season": season,
         "gender": gender,
         "budget_per_kg": budget,

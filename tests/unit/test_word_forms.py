@@ -3,7 +3,7 @@ labelled evaluation set's briefs in the form tested here."""
 
 import pytest
 
-from fragrance_ai.interpreter.word_forms import bases, same_word
+from fragrance_ai.interpreter.text import bases, same_word
 
 
 @pytest.mark.parametrize(
