@@ -36,7 +36,7 @@ from fragrance_ai.llm import (
     parse_ensemble_config,
 )
 from fragrance_ai.llm.calibration import Calibration, LabelledReading, combine_case, fit
-from fragrance_ai.llm.factory import load_ensemble
+from fragrance_ai.llm.service import load_ensemble
 from schemas.brief import Brief, Interpretation
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"

@@ -28,10 +28,9 @@ from pathlib import Path
 
 from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.llm import EnsembleConfig, parse_ensemble_config
-from fragrance_ai.llm.decoding import SharedPrefixDecoder
-from fragrance_ai.llm.factory import assemble_ensemble, load_generators
-from fragrance_ai.llm.generate_decoder import GenerateDecoder
+from fragrance_ai.llm.decoding import GenerateDecoder, SharedPrefixDecoder
 from fragrance_ai.llm.generation import TransformersGenerator
+from fragrance_ai.llm.service import assemble_ensemble, load_generators
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "llm_eval_briefs.jsonl"
 

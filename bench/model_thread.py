@@ -8,8 +8,8 @@ thread whose OpenMP team is the process's only one; then the main thread runs on
 parallel torch op, which gives it a team too; then the same thread runs the same step
 again. GNU OpenMP, which torch's CPU build uses, stops spinning its threads between
 kernels once it manages more threads than there are cores, so on a small machine the
-second column is slower. The factory keeps each model's loading, warm-up and batches on
-one thread (fragrance_ai/llm/factory.py) so the worker stays in the first column.
+second column is slower. The LLM service keeps each model's loading, warm-up and batches on
+one thread (fragrance_ai/llm/service.py) so the worker stays in the first column.
 """
 
 import argparse

@@ -64,7 +64,7 @@ async def _read(text: str, reader: str) -> tuple[Interpretation, dict[str, Any]]
         return rule_based
     from fragrance_ai.config_loader import load_llm_config, load_settings
     from fragrance_ai.llm import parse_ensemble_config
-    from fragrance_ai.llm.factory import load_ensemble
+    from fragrance_ai.llm.service import load_ensemble
 
     config = parse_ensemble_config(load_llm_config(load_settings()))
     ensemble = await asyncio.to_thread(load_ensemble, config)

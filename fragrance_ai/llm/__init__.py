@@ -6,7 +6,6 @@ so processes that only need the errors, settings or results (the API) stay light
 
 from typing import Any
 
-from fragrance_ai.llm.brief_text import cache_key, normalise_for_cache
 from fragrance_ai.llm.config import EnsembleConfig, FieldEvidence, ModelSpec, parse_ensemble_config
 from fragrance_ai.llm.ensemble import EnsembleResult, FieldDecision, ModelOutcome, combine
 from fragrance_ai.llm.errors import (
@@ -18,6 +17,7 @@ from fragrance_ai.llm.errors import (
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
 )
+from fragrance_ai.llm.prompt import cache_key, normalise_for_cache
 
 __all__ = [
     "BackendNotInstalledError",

@@ -22,7 +22,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict, Field
 
 from fragrance_ai.llm.config import FieldEvidence
-from fragrance_ai.llm.reply_schema import MATERIAL_FIELDS, NOTE_FIELDS
+from fragrance_ai.llm.reply import MATERIAL_FIELDS, NOTE_FIELDS
 from schemas.brief import Brief, Interpretation, without_families
 from schemas.material import Family
 

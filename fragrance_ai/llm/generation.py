@@ -1,19 +1,22 @@
-"""One batched, greedy generation over chat prompts."""
+"""Batched, greedy generation over chat prompts: one generate call per batch, and the
+dynamic batching that lets concurrent requests for one model share that call."""
 
+import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from fragrance_ai.llm.config import Backend
-from fragrance_ai.llm.decoding import SharedPrefixDecoder, runs_shared_prefix
-from fragrance_ai.llm.generate_decoder import GenerateDecoder
+from fragrance_ai.llm.decoding import GenerateDecoder, SharedPrefixDecoder, runs_shared_prefix
 from fragrance_ai.llm.loading import LoadedModel
 from fragrance_ai.llm.metrics import LLM_BATCH_SIZE, LLM_INFERENCE_DURATION, LLM_TOKENS_GENERATED
 from fragrance_ai.llm.prompt import Messages, Prompt
+from fragrance_ai.llm.reply import narrowed_by_weights
 from fragrance_ai.llm.reply_constraints import RowEnds, RowMatchers, grammar_tokenizer
-from fragrance_ai.llm.reply_schema import narrowed_by_weights
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class TransformersGenerator:
     asks for it. A torch model of an architecture the shared-prefix loop is tested on
     decodes in that loop (SharedPrefixDecoder); any other model, ONNX Runtime's included,
     through `generate` with the prefix's cache (GenerateDecoder). `thread`, when given, is the one
-    the model was loaded on and should run on (see factory)."""
+    the model was loaded on and should run on (see service)."""
 
     def __init__(
         self, loaded: LoadedModel, shared: Messages | None = None, thread: Executor | None = None
@@ -119,3 +122,84 @@ class TransformersGenerator:
         length = next((i for i, token in enumerate(ids) if token in stops), len(ids))
         text = self.tokenizer.decode(ids[:length], skip_special_tokens=True)
         return Generation(text=text, tokens=length)
+
+
+# Dynamic batching.
+@dataclass
+class _Request:
+    prompt: Prompt
+    reply: asyncio.Future[Generation] = field(repr=False)
+
+
+class BatchingGenerator:
+    """Gathers requests for `window_s` (or until `max_batch_size`) into one batch.
+
+    Generation runs off the event loop, one batch at a time per model, on `thread`
+    (the model's own, see service) or else the loop's default executor. A request whose
+    caller gave up (timeout or cancellation) before its batch started is left out of
+    the batch.
+    """
+
+    def __init__(
+        self,
+        generate: BatchGenerate,
+        window_s: float,
+        max_batch_size: int,
+        timeout_s: float,
+        thread: Executor | None = None,
+    ) -> None:
+        self._generate = generate
+        self._thread = thread
+        self._window_s = window_s
+        self._max_batch_size = max_batch_size
+        self._timeout_s = timeout_s
+        self._queue: asyncio.Queue[_Request] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self.batch_sizes: deque[int] = deque(maxlen=1024)
+
+    async def generate(self, prompt: Prompt) -> Generation:
+        """The reply to one prompt; TimeoutError after the request timeout."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._serve(), name="llm-batching")
+        reply: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Request(prompt, reply))
+        return await asyncio.wait_for(reply, self._timeout_s)
+
+    async def aclose(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _serve(self) -> None:
+        while True:
+            batch = await self._gather()
+            live = [r for r in batch if not r.reply.done()]
+            if not live:
+                continue
+            self.batch_sizes.append(len(live))
+            try:
+                replies = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, self._generate, [r.prompt for r in live]
+                )
+            except Exception as error:  # one failed batch fails its requests, not the worker
+                for request in live:
+                    if not request.reply.done():
+                        request.reply.set_exception(error)
+                continue
+            for request, reply in zip(live, replies, strict=True):
+                if not request.reply.done():
+                    request.reply.set_result(reply)
+
+    async def _gather(self) -> list[_Request]:
+        batch = [await self._queue.get()]
+        deadline = asyncio.get_running_loop().time() + self._window_s
+        while len(batch) < self._max_batch_size:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+            except TimeoutError:
+                break
+        return batch

@@ -74,7 +74,7 @@ async def brief_reader(
     if settings.workers.llm.reader == "rule_based":
         return RuleBasedReader()
     from fragrance_ai.llm.config import parse_ensemble_config
-    from fragrance_ai.llm.factory import load_ensemble
+    from fragrance_ai.llm.service import load_ensemble
 
     overrides = {"hf_home": settings.paths.hf_home} if settings.paths.hf_home else {}
     config = parse_ensemble_config(load_llm_config(settings), overrides=overrides)

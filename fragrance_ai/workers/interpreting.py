@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.interpreter.errors import BriefError
 from fragrance_ai.jobs.retry import RetryPolicy
-from fragrance_ai.llm.brief_text import cache_key
 from fragrance_ai.llm.metrics import LLM_CACHE_HITS, LLM_CACHE_MISSES
+from fragrance_ai.llm.prompt import cache_key
 from fragrance_ai.store import JobStore
 from fragrance_ai.workers.guarded import CancellationGuard, run_guarded
 from schemas.brief import DEFAULT_IFRA_SAFETY_MARGIN, Brief, Interpretation

@@ -6,7 +6,7 @@ from prometheus_client import REGISTRY
 from fragrance_ai.config_loader import load_llm_config, load_settings
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.llm import combine_outcomes, parse_ensemble_config
-from fragrance_ai.llm.factory import load_ensemble
+from fragrance_ai.llm.service import load_ensemble
 from schemas.brief import Brief
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from fragrance_ai.cli import main
-from fragrance_ai.llm import factory
-from fragrance_ai.llm.factory import read_by_rules
+from fragrance_ai.llm import service
+from fragrance_ai.llm.service import read_by_rules
 from schemas import Formula
 from tests.unit.test_llm_service import FixedReplies, _ensemble
 
@@ -101,7 +101,7 @@ def test_interpret_with_the_ensemble_says_which_model_decided(
     model = FixedReplies(json.dumps({"family_weights": {"citrus": 1}, "season": "spring"}))
     trusted = {"season": {"confirms": 2.0, "adds": 1.0, "omits": -1.0}}
     ensemble = _ensemble({"qwen": model}, None, {"qwen": trusted}, read_by_rules)
-    monkeypatch.setattr(factory, "load_ensemble", lambda config: ensemble)
+    monkeypatch.setattr(service, "load_ensemble", lambda config: ensemble)
     assert main(["interpret", "a citrus cologne for summer", "--reader", "ensemble"]) == 0
     season = next(line for line in capsys.readouterr().out.splitlines() if "season" in line)
     assert "spring" in season and "qwen (p 0.73)" in season

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from fragrance_ai.jobs.retry import RetryPolicy
-from fragrance_ai.llm.factory import read_by_rules
+from fragrance_ai.llm.service import read_by_rules
 from fragrance_ai.workers.interpreting import (
     BriefReader,
     EnsembleReader,

@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fragrance_ai.llm.batching import BatchingGenerator
-from fragrance_ai.llm.generation import Generation
+from fragrance_ai.llm.generation import BatchingGenerator, Generation
 from fragrance_ai.llm.prompt import Prompt
 
 

@@ -10,11 +10,11 @@ from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, MistralC
 
 from fragrance_ai.llm.decoding import (
     SHARED_PREFIX_ARCHITECTURES,
+    GenerateDecoder,
     SharedPrefixDecoder,
     _similar_lengths,
     runs_shared_prefix,
 )
-from fragrance_ai.llm.generate_decoder import GenerateDecoder
 
 PREFIX = [5, 17, 33, 2, 90, 41, 8, 77, 12, 64]
 # Rows 0 and 2 are prefilled together, row 2 left-padded by one; row 1 apart, then joined.

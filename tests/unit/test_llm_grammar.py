@@ -10,8 +10,7 @@ from transformers import AutoTokenizer
 
 from fragrance_ai.llm import ModelSpec
 from fragrance_ai.llm.prompt import _EXAMPLES, brief_prompt, compact_json, repair_prompt
-from fragrance_ai.llm.reply_constraints import RowMatchers, SchemaConstraint, grammar_tokenizer
-from fragrance_ai.llm.reply_schema import (
+from fragrance_ai.llm.reply import (
     POLICY_FIELDS,
     Contradiction,
     contradictions,
@@ -19,6 +18,7 @@ from fragrance_ai.llm.reply_schema import (
     reply_schema,
     without_contradictions,
 )
+from fragrance_ai.llm.reply_constraints import RowMatchers, SchemaConstraint, grammar_tokenizer
 from fragrance_ai.llm.sources import locate_model
 from schemas.brief import Brief
 

@@ -12,18 +12,18 @@ from fragrance_ai.llm import (
     normalise_for_cache,
     parse_ensemble_config,
 )
-from fragrance_ai.llm.brief_text import clean_brief_text, enforce_token_budget
-from fragrance_ai.llm.parsing import parse_reply
 from fragrance_ai.llm.prompt import (
     _EXAMPLES,
     brief_prompt,
     brief_turn,
+    clean_brief_text,
     compact_brief_schema,
+    enforce_token_budget,
     mentioned,
     shared_messages,
 )
+from fragrance_ai.llm.reply import brief_fields, parse_reply
 from fragrance_ai.llm.reply_constraints import _BraceState
-from fragrance_ai.llm.reply_schema import brief_fields
 from schemas.brief import Brief
 
 

@@ -15,16 +15,15 @@ from fragrance_ai.llm import (
     ModelSpec,
     QuantizationUnavailableError,
     UnsupportedBackendOptionError,
-    factory,
     parse_ensemble_config,
+    service,
 )
-from fragrance_ai.llm.factory import assemble_ensemble, load_ensemble, load_generators
 from fragrance_ai.llm.generation import TransformersGenerator
 from fragrance_ai.llm.loading import LoadedModel, check_loadable, load_model
 from fragrance_ai.llm.onnx_backend import onnx_installed
-from fragrance_ai.llm.parsing import first_json_object
 from fragrance_ai.llm.prompt import Prompt, brief_prompt, mentioned, shared_messages
-from fragrance_ai.llm.reply_schema import brief_fields
+from fragrance_ai.llm.reply import brief_fields, first_json_object
+from fragrance_ai.llm.service import assemble_ensemble, load_ensemble, load_generators
 from fragrance_ai.llm.sources import locate_enabled, locate_model
 
 SMOLLM2 = ModelSpec(
@@ -125,7 +124,7 @@ async def test_a_model_is_loaded_warmed_up_and_served_on_one_thread_of_its_own(
 
         return recorded
 
-    monkeypatch.setattr(factory, "load_model", on("load", factory.load_model))
+    monkeypatch.setattr(service, "load_model", on("load", service.load_model))
     warm_up = TransformersGenerator.warm_up
     monkeypatch.setattr(TransformersGenerator, "warm_up", lambda g: on("warm up", warm_up)(g))
     config = parse_ensemble_config(

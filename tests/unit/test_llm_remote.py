@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestServer
 
 from fragrance_ai.embedded.broker import free_loopback_port
 from fragrance_ai.llm import ModelSpec, ModelUnavailableError, parse_ensemble_config
-from fragrance_ai.llm.factory import assemble_ensemble, served_models
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.remote import ServedModel
+from fragrance_ai.llm.service import assemble_ensemble, served_models
 from schemas.brief import Brief, Interpretation, Season
 
 REPLY = '{"family_weights":{"woody":1},"season":"winter"}'

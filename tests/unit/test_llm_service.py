@@ -10,8 +10,7 @@ from fragrance_ai.llm import (
     LLMEnsemble,
     parse_ensemble_config,
 )
-from fragrance_ai.llm.batching import BatchingGenerator
-from fragrance_ai.llm.generation import Generation
+from fragrance_ai.llm.generation import BatchingGenerator, Generation
 from fragrance_ai.llm.prompt import Prompt
 from fragrance_ai.llm.service import Member
 from schemas.brief import Brief, Interpretation, Season

@@ -1,6 +1,7 @@
-"""The JSON schema a model's reply is held to while it is generated.
+"""A model's reply: the JSON schema it is held to while it is generated, and reading it
+back as data, the first JSON object in it validated as a Brief.
 
-Derived from the Brief's own JSON schema, less the fields settings decide (the IFRA
+The schema is derived from the Brief's own JSON schema, less the fields settings decide (the IFRA
 safety margin), and with one change of form: the wanted and the
 excluded notes are one map, note to side (`"notes":{"fig":"wanted","vanilla":"excluded"}`),
 and so are the materials. A note then cannot be both wanted and excluded, the one thing
@@ -20,8 +21,11 @@ import copy
 import itertools
 import json
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
+
+from pydantic import ValidationError
 
 from schemas.brief import Brief, wanted_families
 from schemas.material import Family
@@ -246,3 +250,78 @@ def _without(
         else:
             del properties[field]
     return narrowed
+
+
+# Reading a reply back.
+_decoder = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """Either a valid brief, or the reason the reply was rejected."""
+
+    brief: Brief | None
+    error: str | None
+
+
+def first_json_object(text: str) -> dict[str, object]:
+    """The JSON object that starts at the reply's first '{'.
+
+    A broken or cut-off object is an error, not a reason to look further: the next '{'
+    would usually be a nested value (e.g. family_weights), not a brief.
+    """
+    start = text.find("{")
+    if start == -1:
+        raise ValueError("the reply contains no JSON object")
+    try:
+        value, _ = _decoder.raw_decode(text, start)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the reply's JSON object is malformed or cut off: {error.msg}") from None
+    if not isinstance(value, dict):
+        raise ValueError("the reply's JSON is not an object")
+    return value
+
+
+def parse_reply(
+    text: str,
+    material_ids: Collection[str] | None = None,
+    note_words: Collection[str] | None = None,
+) -> ParsedReply:
+    """Validate a reply; unknown catalog ids or notes make it invalid rather than guessed at."""
+    try:
+        fields = brief_fields(first_json_object(text))
+    except ValueError as error:
+        return ParsedReply(None, str(error))
+    try:
+        brief = Brief.model_validate(fields)
+    except ValidationError as error:
+        return ParsedReply(None, _summarise(error))
+    unknown = _unknown_vocabulary(brief, material_ids, note_words)
+    if unknown:
+        return ParsedReply(None, unknown)
+    return ParsedReply(brief, None)
+
+
+def _summarise(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "brief"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def _unknown_vocabulary(
+    brief: Brief, material_ids: Collection[str] | None, note_words: Collection[str] | None
+) -> str | None:
+    problems = []
+    if material_ids is not None:
+        for field in MATERIAL_FIELDS:
+            bad = sorted(set(getattr(brief, field)) - set(material_ids))
+            if bad:
+                problems.append(f"{field}: unknown material id(s) {', '.join(bad)}")
+    if note_words is not None:
+        for field in NOTE_FIELDS:
+            bad = sorted(set(getattr(brief, field)) - set(note_words))
+            if bad:
+                problems.append(f"{field}: unknown note(s) {', '.join(bad)}")
+    return "; ".join(problems) or None
