@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.brief import Brief, Interpretation
 from schemas.formula import Formula
-from schemas.numbers import JsonInt
-from schemas.training import TrainingOptions, TrainingOutcome, TrainingProgress
+from schemas.training import JsonInt, TrainingOptions, TrainingOutcome, TrainingProgress
 
 Stage = Literal["interpreting", "optimising"]
 """A job's stages, each a worker role's: the names events and timings carry."""

@@ -1,10 +1,21 @@
-"""Training runs: what a client asks for, and what a run reports while and after it runs."""
+"""Training runs: what a client asks for, and what a run reports while and after it runs;
+the counts asked for are integers as JSON Schema has them (`JsonInt`)."""
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from schemas.numbers import JsonInt
+
+def _a_number(value: Any) -> Any:
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("Input should be a JSON integer, not a boolean or a string")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_a_number)]
+"""Integers as JSON Schema has them: 17 and 17.0 are integers, `true` and `"17"` are not
+(pydantic's lax mode would take both; its strict mode would refuse 17.0). The Kafka
+commands' seed (schemas.messages) is one too."""
 
 
 class TrainingOptions(BaseModel):
