@@ -24,7 +24,7 @@ from fragrance_ai.objective.dosing import (
     material_caps,
 )
 from fragrance_ai.objective.profile import odour_vector, pyramid_target, target_vector
-from fragrance_ai.objective.scalar import is_excluded, satisfies
+from fragrance_ai.objective.scoring import is_excluded, satisfies
 from fragrance_ai.optimiser.errors import NoCandidatesError
 from fragrance_ai.optimiser.hard_limits import reachable_percent
 from fragrance_ai.regulation import Regulation, load_regulation

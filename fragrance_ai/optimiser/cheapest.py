@@ -8,7 +8,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fragrance_ai.catalog import Catalog
-from fragrance_ai.objective.scalar import is_excluded
+from fragrance_ai.objective.scoring import is_excluded
 from fragrance_ai.optimiser.errors import BudgetTooLowError, NoCandidatesError
 from fragrance_ai.optimiser.hard_limits import lower_bounds, substance_constraints, upper_bounds
 from fragrance_ai.regulation import Regulation, load_regulation

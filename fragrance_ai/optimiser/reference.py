@@ -15,7 +15,7 @@ from fragrance_ai.objective import ScoringProblem, assemble_formula
 from fragrance_ai.objective.constants import PRESENT_PERCENT, ROLES
 from fragrance_ai.objective.dosing import accord_for, effective_percent
 from fragrance_ai.objective.profile import pyramid_target
-from fragrance_ai.objective.scalar import satisfies
+from fragrance_ai.objective.scoring import satisfies
 from fragrance_ai.optimiser.candidates import relevance, select_candidates
 from fragrance_ai.optimiser.cheapest import (
     BUDGET_MARGIN,

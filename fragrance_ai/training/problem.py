@@ -2,7 +2,7 @@
 
 from fragrance_ai.catalog import Catalog, load_catalog
 from fragrance_ai.objective import ScoringProblem
-from fragrance_ai.objective.scalar import is_excluded
+from fragrance_ai.objective.scoring import is_excluded
 from fragrance_ai.optimiser.candidates import select_candidates
 from schemas.brief import Brief, Concentration
 from schemas.material import Family

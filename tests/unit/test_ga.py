@@ -1,7 +1,7 @@
 import pytest
 
 from fragrance_ai.catalog import load_catalog
-from fragrance_ai.objective.scalar import is_excluded
+from fragrance_ai.objective.scoring import is_excluded
 from fragrance_ai.optimiser.ga import GAConfig, GAResult, optimise_with_ga
 from schemas.brief import Brief, Concentration
 from schemas.material import Family

@@ -1,5 +1,5 @@
 """The objective, part by part, on small formulas whose scores are worked out by hand
-from the formulas documented in fragrance_ai.objective.scalar."""
+from the formulas documented in fragrance_ai.objective.scoring."""
 
 import math
 

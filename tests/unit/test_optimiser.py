@@ -10,7 +10,7 @@ from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
 from fragrance_ai.interpreter.errors import ContradictoryBriefError, UnknownMaterialError
 from fragrance_ai.objective import ScoringProblem
 from fragrance_ai.objective.dosing import effective_percent
-from fragrance_ai.objective.scalar import is_excluded
+from fragrance_ai.objective.scoring import is_excluded
 from fragrance_ai.optimiser import (
     BudgetTooLowError,
     FormulationError,

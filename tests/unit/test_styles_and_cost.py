@@ -6,9 +6,9 @@ import pytest
 from fragrance_ai.catalog import load_catalog
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.objective import assemble_formula
+from fragrance_ai.objective.assemble import closest_replacement, shortfall_reason
 from fragrance_ai.objective.constants import DEFAULT_BUDGET_PER_KG
 from fragrance_ai.objective.dosing import cost_caps, effective_percent
-from fragrance_ai.objective.replacement import closest_replacement, shortfall_reason
 from fragrance_ai.optimiser import optimise
 from fragrance_ai.regulation import load_regulation
 from schemas.brief import Brief, Concentration, Product, Style
