@@ -18,8 +18,12 @@ from fragrance_ai.optimiser import (
     optimise,
     select_candidates,
 )
-from fragrance_ai.optimiser.cheapest import cheapest_compliant
-from fragrance_ai.optimiser.hard_limits import HardLimits, project_to_limits, upper_bounds
+from fragrance_ai.optimiser.hard_limits import (
+    HardLimits,
+    cheapest_compliant,
+    project_to_limits,
+    upper_bounds,
+)
 from fragrance_ai.regulation import load_regulation
 from fragrance_ai.training.briefs import sample_brief
 from fragrance_ai.training.problem import compile_problem
