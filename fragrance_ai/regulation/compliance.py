@@ -23,13 +23,15 @@ from fragrance_ai.regulation.composition import (
     parse_constituents,
     substance_shares,
 )
-from fragrance_ai.regulation.products import ProductUse, parse_products, product_use
 from fragrance_ai.regulation.sources import shipped
 from fragrance_ai.regulation.standards import (
     IFRA_CATEGORIES,
+    ProductUse,
     Standard,
     StandardType,
+    parse_products,
     parse_standards,
+    product_use,
 )
 from schemas.brief import Brief
 from schemas.formula import AllergenLine, CertificateLine, IfraCheck
