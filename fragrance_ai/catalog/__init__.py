@@ -1,7 +1,5 @@
 """The ingredient catalog, shipped as package data."""
 
-from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
-from fragrance_ai.catalog.errors import CatalogError
-from fragrance_ai.catalog.loader import Catalog, load_catalog
+from fragrance_ai.catalog.loader import DESCRIPTOR_FAMILY, Catalog, CatalogError, load_catalog
 
 __all__ = ["DESCRIPTOR_FAMILY", "Catalog", "CatalogError", "load_catalog"]

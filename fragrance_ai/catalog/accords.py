@@ -9,9 +9,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
-from fragrance_ai.catalog.errors import CatalogError
-from fragrance_ai.catalog.loader import load_catalog
+from fragrance_ai.catalog.loader import DESCRIPTOR_FAMILY, CatalogError, load_catalog
 from schemas.brief import Style
 
 COLUMNS = ("accord", "answers", "material_id", "parts", "source")

@@ -1,5 +1,17 @@
-"""Load and validate the ingredient catalog shipped as `ingredients.csv`, joined with
-the dosing facts of `material_facts.csv`."""
+"""The ingredient catalog shipped as package data: `ingredients.csv` loaded and
+validated, joined with the dosing facts of `material_facts.csv`.
+
+Odour descriptors are each tied to the olfactive family they evoke (DESCRIPTOR_FAMILY).
+Every descriptor of a catalog row must be listed there: the objective uses the
+families of a material's descriptors to shade its odour profile, and the brief
+interpreter reads the same words as wanted or excluded notes. The words are the
+ones a perfumer writes in a brief: single lowercase words, hyphenated when two.
+
+The dosing facts are what a perfumer doses a material by: its maximum and usual use in
+a concentrate, odour threshold, volatility and the dilution it is weighed in. Every
+figure names its source in the row (an estimate says how it was made); the loader
+refuses a figure without one. MATERIAL_FACTS_NOTES.md describes the sources.
+"""
 
 import csv
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,10 +23,39 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
-from fragrance_ai.catalog.errors import CatalogError
-from fragrance_ai.catalog.facts import parse_facts
-from schemas.material import Material
+from schemas.material import Family, Material
+
+
+class CatalogError(ValueError):
+    """A catalog row is invalid; the message names the row and the field."""
+
+
+_WORDS_BY_FAMILY: dict[Family, str] = {
+    Family.CITRUS: "bergamot lemon orange fresh mandarin grapefruit lime neroli petitgrain"
+    " yuzu zesty verbena",
+    Family.AROMATIC: "lavender herbal mint basil rosemary sage thyme camphor juniper fougere",
+    Family.GREEN: "green leafy grassy galbanum violet-leaf cucumber fig tea",
+    Family.FLORAL: "jasmine rose floral transparent violet tuberose ylang lily muguet magnolia"
+    " orange-blossom peony freesia geranium lilac honeysuckle osmanthus hyacinth carnation"
+    " gardenia",
+    Family.FRUITY: "fruity juicy peach apricot apple pear plum cherry blackcurrant cassis"
+    " raspberry strawberry berry pineapple coconut melon rhubarb",
+    Family.SPICY: "spicy pepper pink-pepper cinnamon clove cardamom saffron ginger nutmeg cumin"
+    " coriander anise",
+    Family.WOODY: "woody cedar vetiver sandalwood patchouli oud guaiac pine moss dry smoky earthy",
+    Family.AMBER: "amber ambergris warm labdanum benzoin balsamic resinous incense myrrh tobacco",
+    Family.MUSK: "musky clean soft skin ambrette",
+    Family.GOURMAND: "vanilla sweet tonka hay honey caramel chocolate coffee almond creamy milky",
+    Family.LEATHER: "leather suede animalic indolic birch",
+    Family.AQUATIC: "marine sea salty ozonic watery rain mineral",
+    Family.POWDERY: "powdery iris orris heliotrope mimosa",
+    Family.ALDEHYDIC: "aldehydic waxy soapy metallic",
+}
+
+DESCRIPTOR_FAMILY: dict[str, Family] = {
+    word: family for family, words in _WORDS_BY_FAMILY.items() for word in words.split()
+}
+
 
 COLUMNS = (
     "id",
@@ -180,3 +221,79 @@ def load_catalog() -> Catalog:
         resources.as_file(package / "material_facts.csv") as facts,
     ):
         return with_facts(parse_catalog(path), parse_facts(facts))
+
+
+# The dosing facts of `material_facts.csv`.
+FACTS_COLUMNS = (
+    "id",
+    "cas",
+    "max_use_pct",
+    "typical_low_pct",
+    "typical_high_pct",
+    "use_source",
+    "odour_threshold_ppb",
+    "threshold_source",
+    "vapour_pressure_pa",
+    "boiling_point_c",
+    "volatility_source",
+    "dilution_pct",
+    "notes",
+)
+SOURCED = {
+    "use_source": ("max_use_pct", "typical_low_pct", "typical_high_pct"),
+    "threshold_source": ("odour_threshold_ppb",),
+    "volatility_source": ("vapour_pressure_pa", "boiling_point_c"),
+}
+"""Each source column and the figures it vouches for."""
+
+
+def parse_facts(path: Path) -> dict[str, dict[str, Any]]:
+    """Per material id, its facts as Material fields. Raises CatalogError naming the
+    line and column of a bad figure, a figure without a source, or a repeated id."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != FACTS_COLUMNS:
+                raise CatalogError(
+                    f"{path.name} line 1 (header): must be {','.join(FACTS_COLUMNS)}"
+                )
+            facts: dict[str, dict[str, Any]] = {}
+            for row in reader:
+                where = f"{path.name} line {reader.line_num} ({row['id']})"
+                if row["id"] in facts:
+                    raise CatalogError(f"{where}: id repeated")
+                facts[row["id"]] = _parse_facts_row(row, where)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CatalogError(f"cannot read {path}: {exc}") from None
+    return facts
+
+
+def _parse_facts_row(row: Mapping[str, str], where: str) -> dict[str, Any]:
+    figures: dict[str, float | None] = {}
+    for source, columns in SOURCED.items():
+        for column in columns:
+            figures[column] = _number(row[column], where, column)
+            if figures[column] is not None and not row[source].strip():
+                raise CatalogError(f"{where}: {column} has no source in {source}")
+    low, average = figures["typical_low_pct"], figures["typical_high_pct"]
+    if (low is None) != (average is None):
+        raise CatalogError(f"{where}: typical_low_pct and typical_high_pct go together")
+    dilution = _number(row["dilution_pct"], where, "dilution_pct")
+    return {
+        "cas": row["cas"].strip() or None,
+        "max_use_percent": figures["max_use_pct"],
+        "usual_percent": None if low is None or average is None else (low, average),
+        "odour_threshold_ppb": figures["odour_threshold_ppb"],
+        "vapour_pressure_pa": figures["vapour_pressure_pa"],
+        "boiling_point_c": figures["boiling_point_c"],
+        "dilution_percent": 100.0 if dilution is None else dilution,
+    }
+
+
+def _number(text: str, where: str, column: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise CatalogError(f"{where}: {column} must be a number, got {text!r}") from None

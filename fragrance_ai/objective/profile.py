@@ -20,8 +20,7 @@ from functools import cache
 
 import numpy as np
 
-from fragrance_ai.catalog import load_catalog
-from fragrance_ai.catalog.descriptors import DESCRIPTOR_FAMILY
+from fragrance_ai.catalog import DESCRIPTOR_FAMILY, load_catalog
 from fragrance_ai.objective.constants import (
     FAMILIES,
     OWN_FAMILY_SHARE,

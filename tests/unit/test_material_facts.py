@@ -6,12 +6,11 @@ from pathlib import Path
 import pytest
 
 from fragrance_ai.catalog import Catalog, CatalogError, load_catalog
-from fragrance_ai.catalog.facts import COLUMNS, parse_facts
-from fragrance_ai.catalog.loader import with_facts
+from fragrance_ai.catalog.loader import FACTS_COLUMNS, parse_facts, with_facts
 from fragrance_ai.objective.assemble import batch_sheet
 
 CATALOG = load_catalog()
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(FACTS_COLUMNS)
 
 
 def _facts(tmp_path: Path, *rows: str) -> Path:
