@@ -1,5 +1,6 @@
 """The ingredient catalog shipped as package data: `ingredients.csv` loaded and
-validated, joined with the dosing facts of `material_facts.csv`.
+validated, joined with the dosing facts of `material_facts.csv`, and the classic
+accords of `accords.csv` built from its materials.
 
 Odour descriptors are each tied to the olfactive family they evoke (DESCRIPTOR_FAMILY).
 Every descriptor of a catalog row must be listed there: the objective uses the
@@ -11,6 +12,11 @@ The dosing facts are what a perfumer doses a material by: its maximum and usual 
 a concentrate, odour threshold, volatility and the dilution it is weighed in. Every
 figure names its source in the row (an estimate says how it was made); the loader
 refuses a figure without one. MATERIAL_FACTS_NOTES.md describes the sources.
+
+Classic accords are the building blocks a perfumer answers a note or a style with:
+"rose" by phenylethyl alcohol, citronellol, geraniol and rose oil together, not by
+geraniol alone. `accords.csv` has one row per member, its parts and a source (the
+structures are the classic ones; the parts are estimates and say so).
 """
 
 import csv
@@ -23,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from schemas.brief import Style
 from schemas.material import Family, Material
 
 
@@ -297,3 +304,69 @@ def _number(text: str, where: str, column: str) -> float | None:
         return float(text)
     except ValueError:
         raise CatalogError(f"{where}: {column} must be a number, got {text!r}") from None
+
+
+# Classic accords, from `accords.csv`.
+ACCORD_COLUMNS = ("accord", "answers", "material_id", "parts", "source")
+QUORUM = 3
+"""An accord counts as there when its QUORUM largest members present are each at an
+effective dose: several of its materials, never one alone."""
+
+
+@dataclass(frozen=True)
+class Accord:
+    id: str
+    answers: tuple[str, ...]
+    """The notes and styles it answers."""
+    parts: dict[str, float]
+    """Member material id to its parts, largest first."""
+
+    @property
+    def quorum(self) -> int:
+        return min(QUORUM, len(self.parts))
+
+
+def parse_accords(path: Path, material_ids: set[str]) -> dict[str, Accord]:
+    """Accords by the note or style they answer. Raises CatalogError naming the line of
+    an unknown material, note or style, a part that is not positive, or a row without a
+    source."""
+    answerable = set(DESCRIPTOR_FAMILY) | {s.value for s in Style}
+    rows: dict[str, list[tuple[str, float]]] = {}
+    answers: dict[str, tuple[str, ...]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != ACCORD_COLUMNS:
+            raise CatalogError(f"{path.name} line 1 (header): must be {','.join(ACCORD_COLUMNS)}")
+        for row in reader:
+            where = f"{path.name} line {reader.line_num} ({row['accord']})"
+            words = tuple(w.strip() for w in row["answers"].split(";") if w.strip())
+            unknown = [w for w in words if w not in answerable]
+            if not words or unknown:
+                raise CatalogError(f"{where}: answers must be notes or styles, got {unknown}")
+            if row["material_id"] not in material_ids:
+                raise CatalogError(f"{where}: unknown material {row['material_id']!r}")
+            try:
+                parts = float(row["parts"])
+            except ValueError:
+                raise CatalogError(f"{where}: parts must be a number") from None
+            if parts <= 0 or not row["source"].strip():
+                raise CatalogError(f"{where}: parts must be positive and the row name a source")
+            rows.setdefault(row["accord"], []).append((row["material_id"], parts))
+            answers[row["accord"]] = words
+    by_answer: dict[str, Accord] = {}
+    for accord_id, members in rows.items():
+        ordered = dict(sorted(members, key=lambda member: -member[1]))
+        accord = Accord(accord_id, answers[accord_id], ordered)
+        for word in accord.answers:
+            if word in by_answer:
+                raise CatalogError(f"{path.name}: '{word}' answered by two accords")
+            by_answer[word] = accord
+    return by_answer
+
+
+@cache
+def load_accords() -> dict[str, Accord]:
+    """The shipped accords by the note or style they answer, parsed once per process."""
+    ids = {m.id for m in load_catalog()}
+    with resources.as_file(resources.files(__package__) / "accords.csv") as path:
+        return parse_accords(path, ids)

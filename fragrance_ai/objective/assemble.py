@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from fragrance_ai.catalog import Catalog, load_catalog
-from fragrance_ai.catalog.accords import load_accords
+from fragrance_ai.catalog.loader import load_accords
 from fragrance_ai.objective.constants import ETHANOL_COST_PER_KG, PRESENT_PERCENT, ROLES
 from fragrance_ai.objective.dosing import (
     FALLBACK_EFFECTIVE_PERCENT,

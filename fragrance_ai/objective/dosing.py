@@ -6,7 +6,7 @@ used only at an effective dose: a material's usual dose, PerfumersWorld's "avera
 use in material_facts.csv, the dose at which it usually plays its part; a note is met
 when the materials carrying it add up to one effective dose between them,
 sum_k p_k / d_k >= 1. A note or style with a classic accord (rose, jasmine, chypre,
-fougere... catalog/accords.py) is met by the accord instead: its QUORUM members most
+fougere... catalog/loader.py) is met by the accord instead: its QUORUM members most
 present, each at an effective dose, min(1, p_k / d_k) averaged over the quorum, so
 that rose is answered by rose materials together, never by geraniol alone.
 """
@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 
 from fragrance_ai.catalog import load_catalog
-from fragrance_ai.catalog.accords import Accord, load_accords
+from fragrance_ai.catalog.loader import Accord, load_accords
 from fragrance_ai.objective.constants import DEFAULT_BUDGET_PER_KG
 from fragrance_ai.regulation import SubstanceLimits
 from schemas.brief import Brief, Product

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fragrance_ai.catalog import CatalogError, load_catalog
-from fragrance_ai.catalog.accords import COLUMNS, QUORUM, load_accords, parse_accords
+from fragrance_ai.catalog.loader import ACCORD_COLUMNS, QUORUM, load_accords, parse_accords
 from fragrance_ai.interpreter import interpret
 from fragrance_ai.objective.dosing import held_members, namesakes
 from schemas.brief import Brief, Concentration, Style
@@ -37,7 +37,7 @@ def test_the_shipped_accords_answer_the_classic_notes_and_every_style() -> None:
 )
 def test_a_bad_accord_row_is_refused_with_its_line(tmp_path: Path, row: str, problem: str) -> None:
     path = tmp_path / "accords.csv"
-    path.write_text(",".join(COLUMNS) + "\n" + row + "\n", encoding="utf-8")
+    path.write_text(",".join(ACCORD_COLUMNS) + "\n" + row + "\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=f"line 2 .*{problem}"):
         parse_accords(path, IDS)
 

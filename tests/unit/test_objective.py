@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fragrance_ai.catalog import DESCRIPTOR_FAMILY, Catalog, load_catalog
-from fragrance_ai.catalog.accords import load_accords
+from fragrance_ai.catalog.loader import load_accords
 from fragrance_ai.objective import ScoringProblem, score
 from fragrance_ai.objective.constants import HARD_PENALTY, WEIGHTS
 from fragrance_ai.objective.dosing import effective_percent
