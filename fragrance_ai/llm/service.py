@@ -221,7 +221,7 @@ def explain(
 # Building the ensemble.
 def read_by_rules(text: str) -> Interpretation:
     """The rule-based interpreter's reading; imported late so the LLM package loads alone."""
-    from fragrance_ai.interpreter import interpret
+    from fragrance_ai.interpreter.interpreter import interpret
 
     return interpret(text)
 
