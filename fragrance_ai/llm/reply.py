@@ -1,10 +1,10 @@
 """A model's reply: the JSON schema it is held to while it is generated, and reading it
 back as data, the first JSON object in it validated as a Brief.
 
-The schema is derived from the Brief's own JSON schema, less the fields settings decide (the IFRA
-safety margin), and with one change of form: the wanted and the
-excluded notes are one map, note to side (`"notes":{"fig":"wanted","vanilla":"excluded"}`),
-and so are the materials. A note then cannot be both wanted and excluded, the one thing
+The schema is derived from the Brief's own JSON schema, less the fields settings decide
+(the IFRA safety margin), and with one change of form: the wanted and the excluded notes
+are one map, note to side (`"notes":{"fig":"wanted","vanilla":"excluded"}`), and so are
+the materials. A note then cannot be both wanted and excluded, the one thing
 that made constrained replies fail the Brief's checks (47 of 62 first replies in the
 labelled set, when the two lists were apart). `brief_fields` turns a reply back into the
 Brief's fields.
