@@ -17,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from brokers.topics import EVENTS_TOPIC
 from fragrance_ai.config_loader import get_checkpoint_dir, get_tensorboard_dir, load_llm_config
 from fragrance_ai.programs.lifecycle import StartupError
-from fragrance_ai.store import JobStore, open_pool
+from fragrance_ai.store import JOB_ENDED_CHANNEL, JobStore, open_pool
 from fragrance_ai.workers.guarded import CancellationGuard
 from fragrance_ai.workers.interpreting import (
     BriefCache,
@@ -124,7 +124,7 @@ async def worker_resources(
         store = await open_store(settings, roles, stack)
         guard = None
         if store is not None:
-            notifier = await stack.enter_async_context(store.notifier())
+            notifier = await stack.enter_async_context(store.notifier([JOB_ENDED_CHANNEL]))
             guard = CancellationGuard(store, notifier)
         runner = None
         if "llm" in roles:

@@ -12,6 +12,7 @@ from fragrance_ai.store.errors import (
 from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.idempotency import IdempotencyKeyUsedError, KeptAnswer
 from fragrance_ai.store.job_store import JobStore
+from fragrance_ai.store.jobs import JOB_ENDED_CHANNEL
 from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
 from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord, Refusal
@@ -19,6 +20,7 @@ from fragrance_ai.store.pool import open_pool
 from fragrance_ai.store.quotas import QuotaExceededError, WindowUse
 
 __all__ = [
+    "JOB_ENDED_CHANNEL",
     "JOB_EVENTS_CHANNEL",
     "OUTBOX_CHANNEL",
     "ApiKey",

@@ -126,6 +126,10 @@ async def advance_on(
     return False
 
 
+JOB_ENDED_CHANNEL = "job_ended"
+"""Announces a job reaching a terminal status, its id the payload: the database's own
+trigger sends it (migration 0007), whatever statement ended the job."""
+
 _TERMINAL = [status.value for status in JobStatus if status.is_terminal]
 
 # An event, the job's move and the next command, recorded in one statement

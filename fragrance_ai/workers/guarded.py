@@ -15,7 +15,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from fragrance_ai.jobs.retry import RetriesExhaustedError, RetryPolicy, with_retries
-from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore, Notifier
+from fragrance_ai.store import JOB_ENDED_CHANNEL, JobStore, Notifier
 from schemas.jobs import JobStatus
 from schemas.messages import JobFailed, Message, Stage
 
@@ -27,6 +27,7 @@ E = TypeVar("E", bound=Message)
 class CancellationGuard:
     store: JobStore
     notifier: Notifier
+    """Listening on JOB_ENDED_CHANNEL: a job's end is what can make its work moot."""
     poll_s: float = 5.0
     """NOTIFY is a hint: without one, look at the job again after this long."""
 
@@ -35,7 +36,7 @@ class CancellationGuard:
 
     async def run(self, job_id: UUID, work: Awaitable[T]) -> T | None:
         """`work`'s result, or None when the job is, or becomes, cancelled first."""
-        async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
+        async with self.notifier.watch(JOB_ENDED_CHANNEL, str(job_id)) as wake:
             task = asyncio.ensure_future(work)
             try:
                 if await self.cancelled(job_id):

@@ -25,7 +25,7 @@ from fragrance_ai.metrics.rl import (
     RL_STEPS_PER_SECOND,
     RL_TRAINING_EPISODES,
 )
-from fragrance_ai.store import JOB_EVENTS_CHANNEL, JobStore
+from fragrance_ai.store import JOB_ENDED_CHANNEL, JobStore
 from fragrance_ai.training.ppo import PPOConfig
 from fragrance_ai.training.train import TrainConfig, train_policy
 from schemas.jobs import JobKind, JobStatus
@@ -162,7 +162,7 @@ class TrainingRunner:
 
     async def _keep(self, job_id: UUID, stop: threading.Event) -> None:
         """Renew the lease; stop the run if the lease is lost or the job was cancelled.
-        A new event of the job (a cancellation among them) wakes the check at once.
+        The job's end (a cancellation among them) wakes the check at once.
 
         While the database does not answer (a restart), the run goes on on the lease it
         last renewed; once that may lapse before the next renewal, the run stops, for
@@ -172,8 +172,8 @@ class TrainingRunner:
         while not stop.is_set():
             try:
                 async with (
-                    self.store.notifier() as notifier,
-                    notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake,
+                    self.store.notifier([JOB_ENDED_CHANNEL]) as notifier,
+                    notifier.watch(JOB_ENDED_CHANNEL, str(job_id)) as wake,
                 ):
                     while not stop.is_set():
                         await wake.wait(renew_every)

@@ -13,6 +13,7 @@ import pytest
 
 from fragrance_ai.embedded.postgres import EmbeddedPostgres
 from fragrance_ai.store import (
+    JOB_ENDED_CHANNEL,
     JOB_EVENTS_CHANNEL,
     OUTBOX_CHANNEL,
     DuplicateJobError,
@@ -62,6 +63,7 @@ ALL_MIGRATIONS = [
     "0004_promoted_policy",
     "0005_sweeper_and_outbox_failures",
     "0006_quotas",
+    "0007_job_ended_channel",
 ]
 
 
@@ -350,6 +352,29 @@ async def test_a_watcher_wakes_for_its_own_job_only(store):
         assert await wake_mine.wait(timeout_s=5.0)
         assert not await wake_other.wait(timeout_s=0.2)
         assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed
+
+
+async def test_a_job_announces_its_end_once_on_its_own_channel(store):
+    recorded, advanced = await new_job(store), await new_job(store)
+    async with (
+        store.notifier([JOB_ENDED_CHANNEL]) as notifier,
+        notifier.watch(JOB_ENDED_CHANNEL, str(recorded)) as wake_recorded,
+        notifier.watch(JOB_ENDED_CHANNEL, str(advanced)) as wake_advanced,
+    ):
+        await store.record_event(recorded, "p", {}, "k1", JobStatus.INTERPRETING, {})
+        await advance(store, advanced, JobStatus.OPTIMISING)
+        assert not await wake_recorded.wait(timeout_s=0.2)  # a move, not an end
+        assert not await wake_advanced.wait(timeout_s=0.2)
+
+        await store.record_event(recorded, "job_cancelled", {}, "k2", JobStatus.CANCELLED, {})
+        assert await wake_recorded.wait(timeout_s=5.0)
+        assert not await wake_advanced.wait(timeout_s=0.2)
+        await advance(store, advanced, JobStatus.FAILED, error="boom")
+        assert await wake_advanced.wait(timeout_s=5.0)
+
+        # An ended job moves no more, so it ends once.
+        await store.record_event(recorded, "late", {}, "k3", JobStatus.FAILED, {})
+        assert not await wake_recorded.wait(timeout_s=0.2)
 
 
 async def test_a_pooled_connection_comes_back_without_the_session_state_it_took(
