@@ -7,7 +7,9 @@ The system runs as in production, one process each: `fragrance-ai api`, `worker 
 run in a closed loop, `--concurrency` at a time: post over HTTP, follow the job's SSE
 stream to its end, post the next. A job's latency is its `finished_at` less its
 `created_at`, both stamped by PostgreSQL. The bare round trips run the same way (send,
-wait for one consumer to receive, send the next) and are timed from send to receipt.
+wait for one consumer to receive, send the next) and are timed from send to receipt;
+their CPU (the broker's, and this script's as their client) is printed per six, the
+messages of one job (two commands, four events), each with nothing around it.
 
 On Tansu a waiting fetch is not woken by a produce: it answers when fetch_max_wait_ms
 runs out, so each consumer hop costs about half of it (see --fetch-max-wait-ms).
@@ -55,6 +57,8 @@ from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
 FAST_BRIEF = "a simple citrus cologne with 3 materials"
 ROUND_TRIP_TOPIC = "bench.round-trips"
+MESSAGES_PER_JOB = 6
+"""A formulation's messages: a command to each of two workers, and four events."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,11 @@ class CpuMeter:
         ended = self.snapshot()
         self.used_s = {name: ended[name] - self.started[name] for name in ended}
 
-    def table(self, jobs: int) -> str:
-        lines = [f"{'CPU per job':<28} {'ms':>9}"]
+    def table(self, count: int, per: str = "job") -> str:
+        lines = [f"{'CPU per ' + per:<28} {'ms':>9}"]
         for name, used in self.used_s.items():
-            lines.append(f"  {name:<26} {used / jobs * 1000:9.1f}")
-        lines.append(f"  {'all':<26} {sum(self.used_s.values()) / jobs * 1000:9.1f}")
+            lines.append(f"  {name:<26} {used / count * 1000:9.1f}")
+        lines.append(f"  {'all':<26} {sum(self.used_s.values()) / count * 1000:9.1f}")
         return "\n".join(lines)
 
 
@@ -393,10 +397,13 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(database.start)
             try:
                 await migrate(database.url)
+                parts = {"broker (tansu)": broker.pid or 0}
+                kafka_meter = CpuMeter(dict(parts))
+                kafka_meter.start()
                 kafka = await round_trips(
                     broker.bootstrap_servers, args.jobs, args.concurrency, args.fetch_max_wait_ms
                 )
-                parts = {"broker (tansu)": broker.pid or 0}
+                kafka_meter.stop()
                 if (postmaster := running_postmaster(database.data_dir)) is not None:
                     parts["postgresql"] = postmaster
                 jobs, meter = await pipeline(broker.bootstrap_servers, database.url, parts, args)
@@ -417,6 +424,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  {'(domain work alone)':<26} {(before_cpu_s + after_cpu_s) / 2 * 1000:9.1f}")
     print(ratio_line("ratio pipeline / domain", jobs, domain))
     print(f"{'  issue 16 asks':<28} {'>= 0.70':>8}x   {'':>13}   p99 {'<= 3.00':>8}x")
+    print(kafka_meter.table(args.jobs / MESSAGES_PER_JOB, per=f"{MESSAGES_PER_JOB} round trips"))
     print(ratio_line("ratio kafka / pipeline", kafka, jobs))
 
 
