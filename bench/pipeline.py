@@ -24,7 +24,9 @@ one hour, and a ceiling measured only before would carry that drift into the rat
 
 CPU per job: the CPU time each process spent while the pipeline's jobs ran (user and
 system, its threads and its children, reaped or alive: PostgreSQL's backends are the
-postmaster's children) over the number of jobs.
+postmaster's children) over the number of jobs. Beside it, from pg_stat_statements, the
+statements all processes sent PostgreSQL in that time, per job: a count, which does not
+drift with the machine as CPU time does.
 
 Run: python bench/pipeline.py [--jobs 1000] [--brief TEXT] [--concurrency 32]
      [--fetch-max-wait-ms 50] [--rl-concurrency N] [--profile DIR]
@@ -295,12 +297,56 @@ async def pipeline(
             # after their members join, which is start-up, not throughput.
             await wait_for_jobs(database_url, await run_jobs(session, url, 1, args.brief, 1), 1)
             meter = CpuMeter({**pids, **parts})
+            await count_statements_from_now(database_url)
             meter.start()
             job_ids = await run_jobs(session, url, args.jobs, args.brief, args.concurrency)
             meter.stop()
+            statements = await statements_per_job(database_url, args.jobs)
             figures = await wait_for_jobs(database_url, job_ids, timeout_s=10)
             print(await stage_gaps(database_url, job_ids))
+            print(statements)
             return figures, meter
+
+
+async def enable_statement_counts(database: EmbeddedPostgres) -> None:
+    """PostgreSQL's pg_stat_statements, which loads only at the server's start."""
+    conn = await asyncpg.connect(database.url)
+    try:
+        await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    finally:
+        await conn.close()
+    await asyncio.to_thread(database.stop)
+    await asyncio.to_thread(database.start)
+    conn = await asyncpg.connect(database.url)
+    try:
+        await conn.execute("CREATE EXTENSION pg_stat_statements")
+    finally:
+        await conn.close()
+
+
+async def count_statements_from_now(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SELECT pg_stat_statements_reset()")
+    finally:
+        await conn.close()
+
+
+async def statements_per_job(database_url: str, jobs: int, top: int = 12) -> str:
+    """The statements every process ran while the jobs ran, per job: all of them, and
+    the `top` most frequent. Unlike CPU time, a count does not move with the machine."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') AS query"
+            " FROM pg_stat_statements ORDER BY calls DESC"
+        )
+    finally:
+        await conn.close()
+    lines = [f"{'PostgreSQL statements per job':<40} {sum(r['calls'] for r in rows) / jobs:9.1f}"]
+    for row in rows[:top]:
+        lines.append(f"  {row['calls'] / jobs:6.2f}  {row['query'][:70]}")
+    return "\n".join(lines)
 
 
 def domain_work(brief: str) -> float:
@@ -396,6 +442,7 @@ async def main(args: argparse.Namespace) -> None:
             database = EmbeddedPostgres(Path(root) / "data")
             await asyncio.to_thread(database.start)
             try:
+                await enable_statement_counts(database)
                 await migrate(database.url)
                 parts = {"broker (tansu)": broker.pid or 0}
                 kafka_meter = CpuMeter(dict(parts))
