@@ -18,47 +18,7 @@ from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, insert_outb
 from fragrance_ai.store.quotas import check_in_flight
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
-ADVANCE_FIELDS = frozenset({"brief", "formula", "result", "error"})
-
-
-def moved_columns(
-    moves: str, target: str, terminal: str, brief: str, formula: str, error: str, result: str
-) -> str:
-    """The SET columns of a job's move to `target` (SQL expressions all), applied where
-    `moves` holds: the stage it leaves finishes now, the stage it enters starts now. In
-    SET, a bare column names the row before the update, so `status` is the state left."""
-    return f"""
-    status = CASE WHEN {moves} THEN {target} ELSE status END,
-    updated_at = CASE WHEN {moves} THEN now() ELSE updated_at END,
-    interpreting_started_at = CASE WHEN {moves} AND {target} = 'interpreting' THEN now()
-                                   ELSE interpreting_started_at END,
-    interpreting_finished_at = CASE WHEN {moves} AND status = 'interpreting' THEN now()
-                                    ELSE interpreting_finished_at END,
-    optimising_started_at = CASE WHEN {moves} AND {target} = 'optimising' THEN now()
-                                 ELSE optimising_started_at END,
-    optimising_finished_at = CASE WHEN {moves} AND status = 'optimising' THEN now()
-                                  ELSE optimising_finished_at END,
-    finished_at = CASE WHEN {moves} AND {terminal} THEN now() ELSE finished_at END,
-    brief = CASE WHEN {moves} THEN COALESCE({brief}, brief) ELSE brief END,
-    formula = CASE WHEN {moves} THEN COALESCE({formula}, formula) ELSE formula END,
-    error = CASE WHEN {moves} THEN COALESCE({error}, error) ELSE error END,
-    result = CASE WHEN {moves} THEN COALESCE({result}, result) ELSE result END"""
-
-
-_ADVANCE = f"""
-UPDATE jobs SET {
-    moved_columns(
-        moves="true",
-        target="$2::text",
-        terminal="$4::boolean",
-        brief="$5",
-        formula="$6",
-        error="$7",
-        result="$8",
-    )
-}
-WHERE id = $1 AND status = ANY($3::text[])
-"""
+MOVE_FIELDS = frozenset({"brief", "formula", "result", "error"})
 
 
 def as_json(value: Any) -> Any:
@@ -94,38 +54,6 @@ def job_view(row: asyncpg.Record) -> JobView:
     )
 
 
-async def advance_on(
-    conn: asyncpg.Connection, job_id: UUID, to_status: JobStatus, fields: Mapping[str, Any]
-) -> bool:
-    """Move a job forward and set ``brief``, ``formula`` or ``error`` with it, on
-    ``conn``, inside the caller's transaction if any.
-
-    A move the state machine forbids (backwards, to itself, out of a terminal state)
-    changes nothing and returns False; the check and the write are one statement, so
-    concurrent moves of one job cannot interleave.
-    """
-    unknown = set(fields) - ADVANCE_FIELDS
-    if unknown:
-        raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
-    target = JobStatus(to_status)
-    result = await conn.execute(
-        _ADVANCE,
-        job_id,
-        target.value,
-        [status.value for status in sources_of(target)],
-        target.is_terminal,
-        as_json(fields.get("brief")),
-        as_json(fields.get("formula")),
-        fields.get("error"),
-        as_json(fields.get("result")),
-    )
-    if result == "UPDATE 1":
-        return True
-    if not await conn.fetchval("SELECT true FROM jobs WHERE id = $1", job_id):
-        raise JobNotFoundError(job_id)
-    return False
-
-
 JOB_ENDED_CHANNEL = "job_ended"
 """Announces a job reaching a terminal status, its id the payload: the database's own
 trigger sends it (migration 0007), whatever statement ended the job."""
@@ -143,11 +71,14 @@ _TERMINAL = [status.value for status in JobStatus if status.is_terminal]
 # it is terminal, $7 the states it may be reached from, $8 terminal states, $9 whether
 # the event counts an attempt, $10-$13 brief, formula, error, result, $14-$17 the outbox
 # messages as parallel arrays (topic, key, payload, headers as JSON text).
-# In UPDATE's SET a bare column is the locked row before the update.
+# A move stamps the stage it leaves finished and the stage it enters started. In
+# UPDATE's SET a bare column is the locked row before the update: `status` is the
+# state left.
 _RECORD = f"""
 WITH job AS (
-    SELECT id AS job_id, status AS was, last_event_seq AS last_seq FROM jobs
-    WHERE id = $1 FOR UPDATE
+    SELECT id AS job_id, status AS was, last_event_seq AS last_seq,
+        status = ANY($7::text[]) AS moves
+    FROM jobs WHERE id = $1 FOR UPDATE
 ),
 event AS (
     INSERT INTO job_events (job_id, seq, type, payload, dedup_key)
@@ -160,23 +91,27 @@ moved AS (
     UPDATE jobs SET
         last_event_seq = event.seq,
         attempts = jobs.attempts + CASE
-            WHEN $9::boolean AND (job.was = ANY($7::text[]) OR job.was = $5::text) THEN 1
+            WHEN $9::boolean AND (job.moves OR job.was = $5::text) THEN 1
             ELSE 0
         END,
-        {
-    moved_columns(
-        moves="job.was = ANY($7::text[])",
-        target="$5::text",
-        terminal="$6::boolean",
-        brief="$10",
-        formula="$11",
-        error="$12",
-        result="$13",
-    )
-}
+        status = CASE WHEN job.moves THEN $5::text ELSE status END,
+        updated_at = CASE WHEN job.moves THEN now() ELSE updated_at END,
+        interpreting_started_at = CASE WHEN job.moves AND $5::text = 'interpreting' THEN now()
+                                       ELSE interpreting_started_at END,
+        interpreting_finished_at = CASE WHEN job.moves AND status = 'interpreting' THEN now()
+                                        ELSE interpreting_finished_at END,
+        optimising_started_at = CASE WHEN job.moves AND $5::text = 'optimising' THEN now()
+                                     ELSE optimising_started_at END,
+        optimising_finished_at = CASE WHEN job.moves AND status = 'optimising' THEN now()
+                                      ELSE optimising_finished_at END,
+        finished_at = CASE WHEN job.moves AND $6::boolean THEN now() ELSE finished_at END,
+        brief = CASE WHEN job.moves THEN COALESCE($10, brief) ELSE brief END,
+        formula = CASE WHEN job.moves THEN COALESCE($11, formula) ELSE formula END,
+        error = CASE WHEN job.moves THEN COALESCE($12, error) ELSE error END,
+        result = CASE WHEN job.moves THEN COALESCE($13, result) ELSE result END
     FROM job, event
     WHERE jobs.id = job.job_id
-    RETURNING job.was = ANY($7::text[]) AS moved
+    RETURNING job.moves AS moved
 ),
 sent AS (
     INSERT INTO outbox (topic, key, payload, headers)
@@ -297,9 +232,9 @@ class JobQueries:
         that has ended already (then nothing changes), so a redelivered event never
         dispatches a second command and a job never has two final events.
         """
-        unknown = set(fields) - ADVANCE_FIELDS
+        unknown = set(fields) - MOVE_FIELDS
         if unknown:
-            raise TypeError(f"advance() sets only {sorted(ADVANCE_FIELDS)}, not {sorted(unknown)}")
+            raise TypeError(f"a move sets only {sorted(MOVE_FIELDS)}, not {sorted(unknown)}")
         target = JobStatus(to_status)
         row = await self._pool.fetchrow(
             _RECORD,

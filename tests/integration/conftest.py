@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import aiohttp
 import asyncpg
@@ -28,7 +28,6 @@ import pytest
 
 from fragrance_ai.embedded.broker import EmbeddedBroker, free_loopback_port
 from fragrance_ai.store import JobStore, Scope, open_pool
-from fragrance_ai.store.jobs import advance_on
 from schemas.jobs import JobStatus
 
 CLI = str(Path(sys.executable).with_name("fragrance-ai"))
@@ -404,6 +403,11 @@ async def assert_each_completed_once(database_url: str, job_ids: list[UUID]) -> 
 
 
 async def advance(store: JobStore, job_id: UUID, to_status: JobStatus, **fields: Any) -> bool:
-    """Move a stored job as the event recorder does, outside any event."""
-    async with store.pool.acquire() as conn:
-        return await advance_on(conn, job_id, to_status, fields)
+    """Move a stored job as the event recorder does, with an event of its own; whether it
+    moved. A final event for an ended job is not recorded, so of concurrent endings
+    exactly one is."""
+    was = (await store.get_job(job_id)).status
+    seq = await store.record_event(
+        job_id, f"moved to {to_status}", {}, f"moved:{uuid4()}", to_status, fields
+    )
+    return seq is not None and was != to_status == (await store.get_job(job_id)).status
