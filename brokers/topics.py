@@ -48,15 +48,6 @@ def command_topic(role: str) -> str:
     return f"fragrance.commands.{role}"
 
 
-def consumed_topics(worker_role: str) -> list[str]:
-    """The command topics that `fragrance-ai worker <worker_role>` consumes."""
-    if worker_role not in WORKER_ROLES:
-        raise ValueError(
-            f"unknown worker role {worker_role!r}: expected one of {', '.join(WORKER_ROLES)}"
-        )
-    return [command_topic(role) for role in WORKER_ROLES[worker_role]]
-
-
 def topic_catalogue(settings: Any) -> list[TopicSpec]:
     """All topics, sized from ``kafka.partitions`` and ``kafka.replication_factor``."""
     partitions = settings.kafka.partitions

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import orjson
@@ -148,26 +146,6 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-
-
-def bind_job_context(job_id: str | None = None, correlation_id: str | None = None) -> None:
-    """Attach ``job_id``/``correlation_id`` to every log line of the current task."""
-    values = {"job_id": job_id, "correlation_id": correlation_id}
-    structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
-
-
-def clear_job_context() -> None:
-    structlog.contextvars.unbind_contextvars(*JOB_KEYS)
-
-
-@contextmanager
-def job_context(job_id: str | None = None, correlation_id: str | None = None) -> Iterator[None]:
-    """Bind the job keys for a block and restore what was bound before."""
-    values = {"job_id": job_id, "correlation_id": correlation_id}
-    with structlog.contextvars.bound_contextvars(
-        **{k: v for k, v in values.items() if v is not None}
-    ):
-        yield
 
 
 def current_job_context() -> dict[str, str]:

@@ -125,8 +125,3 @@ def _spellings(stem: str, replacement: str) -> Iterator[str]:
 def forms_of(word: str) -> set[str]:
     """The word and its bases: two words are forms of one another when these meet."""
     return {word, *bases(word)}
-
-
-def same_word(a: str, b: str) -> bool:
-    """True when `a` and `b` are forms of one another ("smoke" and "smoky")."""
-    return bool(forms_of(a) & forms_of(b))

@@ -131,13 +131,6 @@ class OutboxQueries:
             _REFUSED, [(r.id, r.error[:2000], r.retry_after_s, r.give_up) for r in refusals]
         )
 
-    async def unsent_count(self) -> int:
-        """Rows still to publish: the backlog, the failed ones aside."""
-        count = await self._pool.fetchval(
-            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-        )
-        return int(count)
-
     async def outbox_backlog(self) -> tuple[int, float]:
         """Rows still to publish, and the age in seconds of the oldest (0 when none)."""
         row = await self._pool.fetchrow(

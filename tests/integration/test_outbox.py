@@ -71,7 +71,7 @@ async def test_a_record_too_large_fails_its_job_and_holds_back_no_other_row(
         await broker.stop()
 
     assert await read(kafka_bootstrap, topic, 4) == [b"before", b"after-0", b"after-1", b"after-2"]
-    assert await store.unsent_count() == 0
+    assert (await store.outbox_backlog())[0] == 0
     [row] = await store.pool.fetch("SELECT * FROM outbox WHERE failed_at IS NOT NULL")
     assert row["key"] == str(job_id) and "MessageSizeTooLarge" in row["error"]
     job = await store.get_job(job_id)

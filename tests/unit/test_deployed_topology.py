@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from brokers.topics import COMMAND_ROLES, WORKER_ROLES, command_topic, consumed_topics
+from brokers.topics import COMMAND_ROLES, WORKER_ROLES, command_topic
 from fragrance_ai.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_the_deployment_files_start_both_workers_in_compose_and_in_kubernetes() 
 def test_each_deployment_consumes_every_command_topic(deployment: str) -> None:
     roles = {role for where, role in deployed_workers().items() if deployment in where}
 
-    consumed = {topic for role in roles for topic in consumed_topics(role)}
+    consumed = {command_topic(taken) for role in roles for taken in WORKER_ROLES[role]}
 
     assert consumed == {command_topic(role) for role in COMMAND_ROLES}
 
@@ -99,9 +99,14 @@ def test_the_cli_offers_every_worker_role_of_the_map() -> None:
         assert build_parser().parse_args(["worker", role]).role == role
 
 
-def test_an_unknown_worker_role_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="expected one of llm, rl, training"):
-        consumed_topics("gpu")
+def test_an_unknown_worker_role_is_refused_with_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["worker", "gpu"])
+    refusal = capsys.readouterr().err
+    assert "invalid choice: 'gpu'" in refusal
+    assert all(role in refusal.partition("choose from")[2] for role in WORKER_ROLES)
 
 
 def test_fragrance_ai_worker_rl_starts_a_worker_for_optimising_and_training(

@@ -13,7 +13,7 @@ import structlog
 from brokers.log_shipping import Line, ShippingHandler
 from fragrance_ai.cli.logs import console_line
 from fragrance_ai.http.log_stream import wanted
-from fragrance_ai.logs import EXPECTED_LIBRARY_WARNINGS, configure_logging, job_context
+from fragrance_ai.logs import EXPECTED_LIBRARY_WARNINGS, configure_logging
 
 JOB = "0c3f9e8a-1b2d-4c5e-8f7a-6b5c4d3e2f1a"
 
@@ -26,7 +26,7 @@ def shipped_by(handler: ShippingHandler, logger_name: str, message: str) -> None
 def test_a_record_ships_as_its_json_line_keyed_by_the_bound_job() -> None:
     buffer: deque[Line] = deque(maxlen=2)
     handler = ShippingHandler(buffer)
-    with job_context(job_id=JOB, correlation_id="corr-1"):
+    with structlog.contextvars.bound_contextvars(job_id=JOB, correlation_id="corr-1"):
         shipped_by(handler, "faststream.kafka", "Received")
     [(key, line)] = buffer
     assert key == JOB.encode()

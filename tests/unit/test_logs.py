@@ -9,14 +9,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from fragrance_ai.logs import (
-    LogFormat,
-    bind_job_context,
-    clear_job_context,
-    configure_logging,
-    current_job_context,
-    job_context,
-)
+from fragrance_ai.logs import LogFormat, configure_logging, current_job_context
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +17,7 @@ def reset_logging() -> Iterator[None]:
     root_level = logging.getLogger().level
     yield
     logging.getLogger().setLevel(root_level)
-    clear_job_context()
+    structlog.contextvars.clear_contextvars()
     structlog.reset_defaults()
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == "fragrance_ai"]:
@@ -44,7 +37,7 @@ def test_events_are_captured_with_their_fields() -> None:
 
 def test_json_lines_carry_the_bound_job_keys(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", "json")
-    bind_job_context(job_id="job-1", correlation_id="corr-1")
+    structlog.contextvars.bind_contextvars(job_id="job-1", correlation_id="corr-1")
     structlog.get_logger("fragrance_ai.test").info("brief_interpreted", family="citrus")
     [line] = json_lines(capsys.readouterr().err)
     assert line["event"] == "brief_interpreted"
@@ -59,7 +52,7 @@ def test_library_loggers_are_rendered_as_json_with_job_keys(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", "json")
-    with job_context(job_id="job-2"):
+    with structlog.contextvars.bound_contextvars(job_id="job-2"):
         logging.getLogger("aiokafka").warning("lost connection to %s", "broker", extra={"node": 1})
     [line] = json_lines(capsys.readouterr().err)
     assert line == line | {"event": "lost connection to broker", "logger": "aiokafka"}
@@ -88,7 +81,7 @@ def test_level_filters_debug_lines(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_console_lines_are_text_with_the_job_id(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", "console")
-    with job_context(job_id="job-3"):
+    with structlog.contextvars.bound_contextvars(job_id="job-3"):
         structlog.get_logger().info("job_queued")
     err = capsys.readouterr().err
     assert "job_queued" in err
@@ -96,12 +89,12 @@ def test_console_lines_are_text_with_the_job_id(capsys: pytest.CaptureFixture[st
     assert not err.lstrip().startswith("{")
 
 
-def test_job_context_restores_what_was_bound_before() -> None:
-    bind_job_context(job_id="outer", correlation_id="c-outer")
-    with job_context(job_id="inner"):
+def test_the_job_context_is_the_job_keys_bound_now() -> None:
+    structlog.contextvars.bind_contextvars(job_id="outer", correlation_id="c-outer", stage="x")
+    with structlog.contextvars.bound_contextvars(job_id="inner"):
         assert current_job_context() == {"job_id": "inner", "correlation_id": "c-outer"}
     assert current_job_context() == {"job_id": "outer", "correlation_id": "c-outer"}
-    clear_job_context()
+    structlog.contextvars.clear_contextvars()
     assert current_job_context() == {}
 
 
