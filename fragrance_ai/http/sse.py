@@ -41,11 +41,13 @@ def parse_last_event_id(request: web.Request) -> int:
 async def stream_job_events(request: web.Request) -> web.StreamResponse:
     job_id = parse_job_id(request)
     after = parse_last_event_id(request)
-    await owned_job(request, job_id)
+    unfinished = not (await owned_job(request, job_id)).status.is_terminal
     key = principal(request)
     async with event_stream_slot(request, key.tenant), sse_response(request) as response:
         request.app[STREAMS].add(response)
-        forwarding = asyncio.create_task(forward_events(request, response, job_id, after, key))
+        forwarding = asyncio.create_task(
+            forward_events(request, response, job_id, after, key, unfinished)
+        )
         # The stream ends when its events do, or when the response stops streaming: the
         # client went away, or the server is shutting down (`stop_streaming`), which
         # must not wait out aiohttp's shutdown timeout for a feed that never ends.
@@ -59,11 +61,16 @@ async def stream_job_events(request: web.Request) -> web.StreamResponse:
 
 
 async def forward_events(
-    request: web.Request, response: EventSourceResponse, job_id: UUID, after: int, key: ApiKey
+    request: web.Request,
+    response: EventSourceResponse,
+    job_id: UUID,
+    after: int,
+    key: ApiKey,
+    unfinished: bool,
 ) -> None:
     # A client that goes away ends its stream; resuming is what Last-Event-ID is for.
     with contextlib.suppress(ConnectionResetError):
-        async for event in request.app[EVENT_FEED].follow(job_id, after):
+        async for event in request.app[EVENT_FEED].follow(job_id, after, unfinished):
             payload = event_for(key, event.type, event.payload)
             data = StreamedEvent.model_validate(
                 {"seq": event.seq, "type": event.type, "at": event.created_at, **payload}

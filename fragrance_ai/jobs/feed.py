@@ -17,8 +17,13 @@ class JobEventFeed:
     poll_s: float = 5.0
     """NOTIFY is a hint: without one, look again after this long anyway."""
 
-    async def follow(self, job_id: UUID, after_seq: int = 0) -> AsyncIterator[JobEvent]:
-        """Events numbered above `after_seq`, ending after the job's final event."""
+    async def follow(
+        self, job_id: UUID, after_seq: int = 0, seen_unfinished: bool = False
+    ) -> AsyncIterator[JobEvent]:
+        """Events numbered above `after_seq`, ending after the job's final event.
+        `seen_unfinished`: the caller has just read the job unfinished, so a first read
+        that finds nothing new needs no look at its status."""
+        look_at_status = not seen_unfinished
         async with self.notifier.watch(JOB_EVENTS_CHANNEL, str(job_id)) as wake:
             while True:
                 wake.clear()
@@ -33,8 +38,10 @@ class JobEventFeed:
                 # after every event cost two more queries each time.
                 if (
                     not events
+                    and look_at_status
                     and (await self.store.get_job(job_id)).status.is_terminal
                     and not await self.store.events_since(job_id, after_seq)
                 ):
                     return
+                look_at_status = True
                 await wake.wait(self.poll_s)
