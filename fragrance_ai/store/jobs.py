@@ -8,13 +8,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-import orjson
 from pydantic import BaseModel
 
 from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
 from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.idempotency import KeptAnswer, keep_answer_on
-from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, insert_outbox
+from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, outbox_columns
 from fragrance_ai.store.quotas import check_in_flight
 from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
 
@@ -131,6 +130,27 @@ SELECT
 """
 
 
+# A new job and the commands that start it, in one statement; the NOTIFY that wakes
+# the relay, when there are commands, is sent on commit. $1-$6 the job, $7-$10 the
+# outbox messages as parallel arrays (topic, key, payload, headers as JSON text).
+_CREATE = f"""
+WITH job AS (
+    INSERT INTO jobs (id, kind, brief_text, options, correlation_id, tenant)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING id
+),
+sent AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT m.topic, m.key, m.payload, m.headers::jsonb
+    FROM job, unnest($7::text[], $8::text[], $9::bytea[], $10::text[])
+        WITH ORDINALITY AS m(topic, key, payload, headers, n)
+    ORDER BY m.n
+    RETURNING id
+)
+SELECT pg_notify('{OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT FROM sent)
+"""
+
+
 class JobQueries:
     _pool: asyncpg.Pool
 
@@ -161,20 +181,19 @@ class JobQueries:
                 await check_in_flight(conn, tenant, max_in_flight)
             try:
                 await conn.execute(
-                    "INSERT INTO jobs (id, kind, brief_text, options, correlation_id, tenant)"
-                    " VALUES ($1, $2, $3, $4, $5, $6)",
+                    _CREATE,
                     job_id,
                     JobKind(kind).value,
                     brief_text,
                     as_json(options) or {},
                     correlation_id,
                     tenant,
+                    *outbox_columns(outbox_messages),
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise DuplicateJobError(job_id) from exc
             if answer is not None:
                 await keep_answer_on(conn, answer)
-            await insert_outbox(conn, outbox_messages)
         return job_id
 
     async def get_job(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
@@ -251,10 +270,7 @@ class JobQueries:
             as_json(fields.get("formula")),
             fields.get("error"),
             as_json(fields.get("result")),
-            [m.topic for m in outbox_messages],
-            [m.key for m in outbox_messages],
-            [m.payload for m in outbox_messages],
-            [orjson.dumps(m.headers).decode() for m in outbox_messages],
+            *outbox_columns(outbox_messages),
         )
         assert row is not None
         if not row["found"]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 OUTBOX_CHANNEL = "outbox"
@@ -86,6 +87,19 @@ class Refusal(BaseModel):
     error: str
     retry_after_s: float = 0.0
     give_up: bool = False
+
+
+def outbox_columns(
+    messages: Sequence[OutboxMessage],
+) -> tuple[list[str], list[str | None], list[bytes], list[str]]:
+    """``messages`` as the parallel arrays a statement unnests into outbox rows: topics,
+    keys, payloads, and headers as JSON text."""
+    return (
+        [m.topic for m in messages],
+        [m.key for m in messages],
+        [m.payload for m in messages],
+        [orjson.dumps(m.headers).decode() for m in messages],
+    )
 
 
 async def insert_outbox(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -> None:

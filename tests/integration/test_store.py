@@ -129,6 +129,15 @@ async def test_a_second_job_with_the_same_id_is_refused_and_adds_no_message(stor
     assert len(await outbox_rows(store)) == 1
 
 
+async def test_a_new_jobs_commands_are_kept_in_order_and_wake_the_relay(store):
+    async with store.notifier() as notifier, notifier.watch(OUTBOX_CHANNEL) as wake_relay:
+        await new_job(store)
+        assert not await wake_relay.wait(timeout_s=0.2)  # nothing to send
+        await new_job(store, outbox_messages=[command(key=str(n)) for n in range(3)])
+        assert await wake_relay.wait(timeout_s=5.0)
+    assert [row["key"] for row in await outbox_rows(store)] == ["0", "1", "2"]
+
+
 # --- the state machine ------------------------------------------------------------------
 
 
