@@ -133,7 +133,7 @@ class CpuMeter:
         ended = self.snapshot()
         self.used_s = {name: ended[name] - self.started[name] for name in ended}
 
-    def table(self, count: int, per: str = "job") -> str:
+    def table(self, count: float, per: str = "job") -> str:
         lines = [f"{'CPU per ' + per:<28} {'ms':>9}"]
         for name, used in self.used_s.items():
             lines.append(f"  {name:<26} {used / count * 1000:9.1f}")
