@@ -249,11 +249,15 @@ def optimise(
 
 def _without_traces(search: Search, x: np.ndarray) -> np.ndarray:
     """Traces below PRESENT_PERCENT, which the formula would drop and rescale the rest
-    for (past their caps), taken out and their share given back within the bounds."""
-    trace = (x > 0) & (x < PRESENT_PERCENT)
-    if not trace.any():
-        return x
-    return search.project(np.where(trace, 0.0, x), np.where(trace, 0.0, search.upper))
+    for (past their caps), taken out and their share given back within the bounds. Giving
+    it back can leave another material at a trace, so this repeats until none is left;
+    each round closes at least one more material, so it ends."""
+    upper = search.upper
+    while ((x > 0) & (x < PRESENT_PERCENT)).any():
+        trace = (x > 0) & (x < PRESENT_PERCENT)
+        upper = np.where(trace, 0.0, upper)
+        x = search.project(np.where(trace, 0.0, x), upper)
+    return x
 
 
 def _cost_cap(brief: Brief, cheapest: Cheapest) -> float | None:
