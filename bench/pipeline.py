@@ -297,7 +297,7 @@ async def pipeline(
             # after their members join, which is start-up, not throughput.
             await wait_for_jobs(database_url, await run_jobs(session, url, 1, args.brief, 1), 1)
             meter = CpuMeter({**pids, **parts})
-            await count_statements_from_now(database_url)
+            await execute(database_url, "SELECT pg_stat_statements_reset()")
             meter.start()
             job_ids = await run_jobs(session, url, args.jobs, args.brief, args.concurrency)
             meter.stop()
@@ -308,28 +308,20 @@ async def pipeline(
             return figures, meter
 
 
-async def enable_statement_counts(database: EmbeddedPostgres) -> None:
-    """PostgreSQL's pg_stat_statements, which loads only at the server's start."""
-    conn = await asyncpg.connect(database.url)
-    try:
-        await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-    finally:
-        await conn.close()
-    await asyncio.to_thread(database.stop)
-    await asyncio.to_thread(database.start)
-    conn = await asyncpg.connect(database.url)
-    try:
-        await conn.execute("CREATE EXTENSION pg_stat_statements")
-    finally:
-        await conn.close()
-
-
-async def count_statements_from_now(database_url: str) -> None:
+async def execute(database_url: str, statement: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("SELECT pg_stat_statements_reset()")
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def enable_statement_counts(database: EmbeddedPostgres) -> None:
+    """PostgreSQL's pg_stat_statements, which loads only at the server's start."""
+    await execute(database.url, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    await asyncio.to_thread(database.stop)
+    await asyncio.to_thread(database.start)
+    await execute(database.url, "CREATE EXTENSION pg_stat_statements")
 
 
 async def statements_per_job(database_url: str, jobs: int, top: int = 12) -> str:

@@ -253,10 +253,11 @@ def _without_traces(search: Search, x: np.ndarray) -> np.ndarray:
     it back can leave another material at a trace, so this repeats until none is left;
     each round closes at least one more material, so it ends."""
     upper = search.upper
-    while ((x > 0) & (x < PRESENT_PERCENT)).any():
-        trace = (x > 0) & (x < PRESENT_PERCENT)
+    trace = (x > 0) & (x < PRESENT_PERCENT)
+    while trace.any():
         upper = np.where(trace, 0.0, upper)
         x = search.project(np.where(trace, 0.0, x), upper)
+        trace = (x > 0) & (x < PRESENT_PERCENT)
     return x
 
 

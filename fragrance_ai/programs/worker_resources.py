@@ -124,7 +124,7 @@ async def worker_resources(
         store = await open_store(settings, roles, stack)
         guard = None
         if store is not None:
-            notifier = await stack.enter_async_context(store.notifier([JOB_ENDED_CHANNEL]))
+            notifier = await stack.enter_async_context(store.notifier(JOB_ENDED_CHANNEL))
             guard = CancellationGuard(store, notifier)
         runner = None
         if "llm" in roles:

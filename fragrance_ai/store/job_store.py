@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import asyncpg
 
 from fragrance_ai.store.api_keys import ApiKeyQueries
 from fragrance_ai.store.cache import CacheQueries
-from fragrance_ai.store.events import JOB_EVENTS_CHANNEL, EventQueries
+from fragrance_ai.store.events import EventQueries
 from fragrance_ai.store.idempotency import IdempotencyQueries
 from fragrance_ai.store.jobs import JobQueries
 from fragrance_ai.store.leases import LeaseQueries
 from fragrance_ai.store.notify import Notifier
-from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxQueries
+from fragrance_ai.store.outbox import OutboxQueries
 from fragrance_ai.store.policies import PolicyQueries
 from fragrance_ai.store.quotas import QuotaQueries
 from fragrance_ai.store.sweeping import SweepQueries
@@ -44,10 +42,10 @@ class JobStore(
     def pool(self) -> asyncpg.Pool:
         return self._pool
 
-    def notifier(self, channels: Iterable[str] = (JOB_EVENTS_CHANNEL, OUTBOX_CHANNEL)) -> Notifier:
-        """A ``Notifier`` on this store's pool for ``channels``; start it (``async
-        with``) before watching."""
-        return Notifier(self._pool, channels)
+    def notifier(self, *channels: str) -> Notifier:
+        """A ``Notifier`` on this store's pool for ``channels`` (by default those the API
+        watches); start it (``async with``) before watching."""
+        return Notifier(self._pool, channels) if channels else Notifier(self._pool)
 
     async def ping(self) -> bool:
         """Whether the database answers, for readiness checks."""

@@ -172,7 +172,7 @@ class TrainingRunner:
         while not stop.is_set():
             try:
                 async with (
-                    self.store.notifier([JOB_ENDED_CHANNEL]) as notifier,
+                    self.store.notifier(JOB_ENDED_CHANNEL) as notifier,
                     notifier.watch(JOB_ENDED_CHANNEL, str(job_id)) as wake,
                 ):
                     while not stop.is_set():

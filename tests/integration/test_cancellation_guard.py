@@ -2,35 +2,22 @@
 and the job's other events do not make the guard look at the job again."""
 
 import asyncio
-from uuid import UUID
 
 import pytest
 
-from fragrance_ai.store import JOB_ENDED_CHANNEL, JobStore
+from fragrance_ai.store import JOB_ENDED_CHANNEL
 from fragrance_ai.workers.guarded import CancellationGuard
-from schemas.jobs import JobKind, JobStatus, JobView
+from schemas.jobs import JobKind, JobStatus
 
 pytestmark = pytest.mark.integration
 
 
-class CountedReads:
-    """The store's `get_job`, counted: each call is a query the guard made."""
-
-    def __init__(self, store: JobStore) -> None:
-        self.calls = 0
-        self._get_job = store.get_job
-
-    async def __call__(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
-        self.calls += 1
-        return await self._get_job(job_id, tenant=tenant)
-
-
-async def test_work_runs_through_its_jobs_events_and_stops_when_the_job_is_cancelled(store):
+async def test_work_runs_through_its_jobs_events_and_stops_when_the_job_is_cancelled(
+    store, job_reads
+):
     job_id = await store.create_job(JobKind.FORMULATION, "a citrus cologne", tenant="acme")
-    reads = CountedReads(store)
-    store.get_job = reads  # type: ignore[method-assign]
     never_done = asyncio.Event()
-    async with store.notifier([JOB_ENDED_CHANNEL]) as notifier:
+    async with store.notifier(JOB_ENDED_CHANNEL) as notifier:
         # A minute between looks: only the job's end can stop the work within the test.
         guard = CancellationGuard(store, notifier, poll_s=60.0)
         running = asyncio.create_task(guard.run(job_id, never_done.wait()))
@@ -41,16 +28,16 @@ async def test_work_runs_through_its_jobs_events_and_stops_when_the_job_is_cance
         )  # fmt: skip
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(asyncio.shield(running), 0.5)
-        assert reads.calls == 1  # the look before the work; the event woke nothing
+        assert job_reads.calls == 1  # the look before the work; the event woke nothing
 
         await store.record_event(job_id, "job_cancelled", {}, "cancelled", JobStatus.CANCELLED, {})
         assert await asyncio.wait_for(running, 5.0) is None
-        assert reads.calls == 2
+        assert job_reads.calls == 2
 
 
 async def test_work_that_finishes_first_returns_its_result(store):
     job_id = await store.create_job(JobKind.FORMULATION, "a citrus cologne", tenant="acme")
-    async with store.notifier([JOB_ENDED_CHANNEL]) as notifier:
+    async with store.notifier(JOB_ENDED_CHANNEL) as notifier:
         guard = CancellationGuard(store, notifier, poll_s=60.0)
         assert await guard.run(job_id, asyncio.sleep(0, "formula")) == "formula"
 
@@ -58,6 +45,6 @@ async def test_work_that_finishes_first_returns_its_result(store):
 async def test_work_for_a_job_cancelled_already_has_no_result(store):
     job_id = await store.create_job(JobKind.FORMULATION, "a citrus cologne", tenant="acme")
     await store.record_event(job_id, "job_cancelled", {}, "cancelled", JobStatus.CANCELLED, {})
-    async with store.notifier([JOB_ENDED_CHANNEL]) as notifier:
+    async with store.notifier(JOB_ENDED_CHANNEL) as notifier:
         guard = CancellationGuard(store, notifier)
         assert await guard.run(job_id, asyncio.sleep(0, "formula")) is None

@@ -8,31 +8,17 @@ import pytest
 
 from fragrance_ai.jobs.feed import JobEventFeed
 from fragrance_ai.store import JobStore
-from schemas.jobs import JobKind, JobStatus, JobView
+from schemas.jobs import JobKind, JobStatus
 
 pytestmark = pytest.mark.integration
-
-
-class CountedReads:
-    """The store's `get_job`, counted: each call is a query the feed made."""
-
-    def __init__(self, store: JobStore) -> None:
-        self.calls = 0
-        self._get_job = store.get_job
-
-    async def __call__(self, job_id: UUID, *, tenant: str | None = None) -> JobView:
-        self.calls += 1
-        return await self._get_job(job_id, tenant=tenant)
 
 
 async def new_job(store: JobStore) -> UUID:
     return await store.create_job(JobKind.FORMULATION, "a citrus cologne", tenant="acme")
 
 
-async def test_a_feed_streams_live_events_to_the_final_one(store):
+async def test_a_feed_streams_live_events_to_the_final_one(store, job_reads):
     job_id = await new_job(store)
-    reads = CountedReads(store)
-    store.get_job = reads  # type: ignore[method-assign]
     async with store.notifier() as notifier:
         feed = JobEventFeed(store, notifier, poll_s=60.0)
         events = feed.follow(job_id, seen_unfinished=True)
@@ -40,7 +26,7 @@ async def test_a_feed_streams_live_events_to_the_final_one(store):
         await store.record_event(job_id, "stage_started", {}, "s", JobStatus.INTERPRETING, {})
         assert (await asyncio.wait_for(first, 5.0)).type == "stage_started"
         # The caller had read the job unfinished: the first, empty read looked no further.
-        assert reads.calls == 0
+        assert job_reads.calls == 0
 
         await store.record_event(job_id, "job_cancelled", {}, "c", JobStatus.CANCELLED, {})
         assert (await asyncio.wait_for(anext(events), 5.0)).type == "job_cancelled"

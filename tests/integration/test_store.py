@@ -366,7 +366,7 @@ async def test_a_watcher_wakes_for_its_own_job_only(store):
 async def test_a_job_announces_its_end_once_on_its_own_channel(store):
     recorded, advanced = await new_job(store), await new_job(store)
     async with (
-        store.notifier([JOB_ENDED_CHANNEL]) as notifier,
+        store.notifier(JOB_ENDED_CHANNEL) as notifier,
         notifier.watch(JOB_ENDED_CHANNEL, str(recorded)) as wake_recorded,
         notifier.watch(JOB_ENDED_CHANNEL, str(advanced)) as wake_advanced,
     ):
