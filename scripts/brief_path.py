@@ -7,7 +7,9 @@ so the language model reads the brief too), formulates another brief to warm eve
 then records the project's functions called while a second brief goes from its POST to
 `succeeded`, in every thread. Modules only imported are left out, and so is what runs on
 its own clock whatever the brief (the metrics refreshes, the sweeper, the renewal of
-event-stream leases): a call is not counted when one of those loops is below it. The RL
+event-stream leases), and so is the worker's own start, which ends when its last role has
+joined its consumer group, sometimes after the warm-up brief (the training runner's start
+then fell inside the window): a call is not counted when one of those is below it. The RL
 worker optimises in a pool process, out of this process's sight, so the optimiser's call
 for the same brief and options is then run, warmed up and recorded, here.
 
@@ -29,10 +31,11 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("fragrance_ai", "brokers", "handlers", "schemas", "settings")
-# The loops that run on a clock of their own, by file and function. A metrics refresh
-# runs under `asyncio.wait_for`, in a task of its own whose frames do not reach the
-# loop's, so each refresh function is named too.
-CLOCK_LOOPS = {
+# What runs whatever the brief, by file and function: the loops on a clock of their own,
+# and the worker's start. A metrics refresh runs under `asyncio.wait_for`, in a task of its
+# own whose frames do not reach the loop's, so each refresh function is named too.
+NOT_THE_BRIEF = {
+    ("fragrance_ai/programs/worker.py", "run_worker"),
     ("fragrance_ai/metrics/refresh.py", "_run"),
     ("fragrance_ai/http/resources.py", "refresh"),
     ("fragrance_ai/metrics/queue_size.py", "refresh"),
@@ -53,19 +56,19 @@ class CallRecorder:
         self.recording = False
         self.modules: set[str] = set()
         self._roots = tuple(str(ROOT / package) for package in PACKAGES)
-        self._clock_loops = {(str(ROOT / path), name) for path, name in CLOCK_LOOPS}
+        self._not_the_brief = {(str(ROOT / path), name) for path, name in NOT_THE_BRIEF}
 
     def hook(self, frame: FrameType, event: str, arg: Any) -> None:
         if self.recording and event == "call":
             filename = frame.f_code.co_filename
-            if filename.startswith(self._roots) and not self._on_a_clock(frame):
+            if filename.startswith(self._roots) and not self._apart_from_the_brief(frame):
                 self.modules.add(str(Path(filename).relative_to(ROOT)))
 
-    def _on_a_clock(self, frame: FrameType | None) -> bool:
+    def _apart_from_the_brief(self, frame: FrameType | None) -> bool:
         # A coroutine's frame links to the one awaiting it, so the walk reaches the task's
         # outermost coroutine.
         while frame is not None:
-            if (frame.f_code.co_filename, frame.f_code.co_name) in self._clock_loops:
+            if (frame.f_code.co_filename, frame.f_code.co_name) in self._not_the_brief:
                 return True
             frame = frame.f_back
         return False
