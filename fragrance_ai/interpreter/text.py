@@ -120,8 +120,3 @@ def _spellings(stem: str, replacement: str) -> Iterator[str]:
         yield stem[:-1]  # fig-gy, metal-lic; "grass-y" keeps its own double letter too
     elif stem[-1] not in _VOWELS:
         yield stem + "e"  # smok(e)-y, spic(e)-d
-
-
-def forms_of(word: str) -> set[str]:
-    """The word and its bases: two words are forms of one another when these meet."""
-    return {word, *bases(word)}

@@ -9,10 +9,9 @@ from fragrance_ai.store.errors import (
     MigrationError,
     StoreError,
 )
-from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.idempotency import IdempotencyKeyUsedError, KeptAnswer
 from fragrance_ai.store.job_store import JobStore
-from fragrance_ai.store.jobs import JOB_ENDED_CHANNEL
+from fragrance_ai.store.jobs import JOB_ENDED_CHANNEL, JOB_EVENTS_CHANNEL
 from fragrance_ai.store.migrate import migrate
 from fragrance_ai.store.notify import Notifier, Wake
 from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, OutboxRecord, Refusal

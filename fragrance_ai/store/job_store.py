@@ -6,7 +6,6 @@ import asyncpg
 
 from fragrance_ai.store.api_keys import ApiKeyQueries
 from fragrance_ai.store.cache import CacheQueries
-from fragrance_ai.store.events import EventQueries
 from fragrance_ai.store.idempotency import IdempotencyQueries
 from fragrance_ai.store.jobs import JobQueries
 from fragrance_ai.store.leases import LeaseQueries
@@ -19,7 +18,6 @@ from fragrance_ai.store.sweeping import SweepQueries
 
 class JobStore(
     JobQueries,
-    EventQueries,
     OutboxQueries,
     LeaseQueries,
     CacheQueries,

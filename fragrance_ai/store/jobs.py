@@ -1,5 +1,6 @@
-"""Job rows: created with their outbox messages, read as ``JobView``, moved forward only,
-by the events recorded with each move."""
+"""Job rows and their events: a job is created with its outbox messages, read as
+``JobView``, and moved forward only, by the events recorded with each move; its events are
+numbered 1, 2, 3 ... per job, stored once per dedup key, announced by NOTIFY."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import asyncpg
 from pydantic import BaseModel
 
 from fragrance_ai.store.errors import DuplicateJobError, JobNotFoundError
-from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.idempotency import KeptAnswer, keep_answer_on
 from fragrance_ai.store.outbox import OUTBOX_CHANNEL, OutboxMessage, outbox_columns
 from fragrance_ai.store.quotas import check_in_flight
-from schemas.jobs import UNFINISHED, JobKind, JobStatus, JobView, StageTiming, sources_of
+from schemas.jobs import UNFINISHED, JobEvent, JobKind, JobStatus, JobView, StageTiming, sources_of
 
 MOVE_FIELDS = frozenset({"brief", "formula", "result", "error"})
 
@@ -53,6 +53,8 @@ def job_view(row: asyncpg.Record) -> JobView:
     )
 
 
+JOB_EVENTS_CHANNEL = "job_events"
+"""Announces each new event, ``job_id:seq`` the payload."""
 JOB_ENDED_CHANNEL = "job_ended"
 """Announces a job reaching a terminal status, its id the payload: the database's own
 trigger sends it (migration 0007), whatever statement ended the job."""
@@ -276,3 +278,26 @@ class JobQueries:
         if not row["found"]:
             raise JobNotFoundError(job_id)
         return None if row["seq"] is None else int(row["seq"])
+
+    async def events_since(
+        self, job_id: UUID, after_seq: int = 0, limit: int = 1000
+    ) -> list[JobEvent]:
+        """Events of a job numbered above ``after_seq``, in order (SSE ``Last-Event-ID``)."""
+        rows = await self._pool.fetch(
+            "SELECT job_id, seq, type, payload, created_at FROM job_events"
+            " WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            job_id,
+            after_seq,
+            limit,
+        )
+        return [JobEvent(**dict(row)) for row in rows]
+
+    async def latest_event(self, job_id: UUID, type: str) -> JobEvent | None:
+        """The job's most recent event of this type, if any."""
+        row = await self._pool.fetchrow(
+            "SELECT job_id, seq, type, payload, created_at FROM job_events"
+            " WHERE job_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1",
+            job_id,
+            type,
+        )
+        return JobEvent(**dict(row)) if row is not None else None

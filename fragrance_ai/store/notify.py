@@ -27,7 +27,7 @@ from typing import Self
 
 import asyncpg
 
-from fragrance_ai.store.events import JOB_EVENTS_CHANNEL
+from fragrance_ai.store.jobs import JOB_EVENTS_CHANNEL
 from fragrance_ai.store.outbox import OUTBOX_CHANNEL
 
 

@@ -411,3 +411,12 @@ async def advance(store: JobStore, job_id: UUID, to_status: JobStatus, **fields:
         job_id, f"moved to {to_status}", {}, f"moved:{uuid4()}", to_status, fields
     )
     return seq is not None and was != to_status == (await store.get_job(job_id)).status
+
+
+async def append_event(
+    store: JobStore, job_id: UUID, type: str, payload: dict[str, Any], dedup_key: str
+) -> int | None:
+    """Record an event that leaves its job where it is, as a stage's progress does; its
+    number, or None for a duplicate."""
+    status = (await store.get_job(job_id)).status
+    return await store.record_event(job_id, type, payload, dedup_key, status, {})

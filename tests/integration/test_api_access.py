@@ -27,6 +27,7 @@ from tests.integration.conftest import (
     Api,
     Launcher,
     advance,
+    append_event,
     bearer,
     create_key,
     fetch,
@@ -324,15 +325,15 @@ async def test_keys_without_admin_see_no_worker_raw_output_paths_or_exception_te
             "global_step": 8192, "resumed_from_step": None, "eval_objective": 0.5,
             "checkpoint": "/var/lib/ckpt/step-2.pt", "policy": "/var/lib/ckpt/policy.pt",
         }  # fmt: skip
-        await store.append_event(run_id, "stage_started", {"worker": internals[0]}, "s")
-        await store.append_event(run_id, "policy_trained", {"outcome": outcome}, "p")
+        await append_event(store, run_id, "stage_started", {"worker": internals[0]}, "s")
+        await append_event(store, run_id, "policy_trained", {"outcome": outcome}, "p")
         assert await advance(store, run_id, JobStatus.OPTIMISING)
         assert await advance(store, run_id, JobStatus.SUCCEEDED, result=outcome)
-        await store.append_event(
-            job_id, "brief_interpreted", {"details": {"raw_output": internals[1]}}, "b"
+        await append_event(
+            store, job_id, "brief_interpreted", {"details": {"raw_output": internals[1]}}, "b"
         )
         failed = {"stage": "optimising", "reason": "gave up", "detail": internals[3]}
-        await store.append_event(job_id, "job_failed", failed, "f")
+        await append_event(store, job_id, "job_failed", failed, "f")
         assert await advance(store, job_id, JobStatus.FAILED, error="optimising: gave up")
     finally:
         await pool.close()

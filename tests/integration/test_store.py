@@ -24,7 +24,7 @@ from fragrance_ai.store import (
     open_pool,
 )
 from schemas.jobs import JobKind, JobStatus
-from tests.integration.conftest import advance
+from tests.integration.conftest import advance, append_event
 
 pytestmark = pytest.mark.integration
 
@@ -213,10 +213,10 @@ async def test_unfinished_jobs_are_those_not_yet_terminal_oldest_first(store):
 
 async def test_events_are_numbered_per_job_and_duplicates_are_no_ops(store):
     a, b = await new_job(store), await new_job(store)
-    assert await store.append_event(a, "brief_interpreted", {"n": 1}, "a-1") == 1
-    assert await store.append_event(b, "brief_interpreted", {"n": 1}, "b-1") == 1
-    assert await store.append_event(a, "brief_interpreted", {"n": 99}, "a-1") is None
-    assert await store.append_event(a, "formula_optimized", {"n": 2}, "a-2") == 2
+    assert await append_event(store, a, "brief_interpreted", {"n": 1}, "a-1") == 1
+    assert await append_event(store, b, "brief_interpreted", {"n": 1}, "b-1") == 1
+    assert await append_event(store, a, "brief_interpreted", {"n": 99}, "a-1") is None
+    assert await append_event(store, a, "formula_optimized", {"n": 2}, "a-2") == 2
     events = await store.events_since(a)
     assert [(e.seq, e.type, e.payload) for e in events] == [
         (1, "brief_interpreted", {"n": 1}),
@@ -266,14 +266,6 @@ async def test_a_result_that_comes_after_the_job_ended_is_not_recorded(store):
     assert [e.type for e in await store.events_since(job_id)] == ["job_failed"]
     job = await store.get_job(job_id)
     assert (job.status, job.error, job.formula) == (JobStatus.FAILED, "swept", None)
-
-
-async def test_concurrent_appends_get_consecutive_numbers_without_gaps(store):
-    job_id = await new_job(store)
-    keys = [f"progress-{i % 15}" for i in range(30)]  # every key sent twice
-    seqs = await asyncio.gather(*(store.append_event(job_id, "p", {}, k) for k in keys))
-    assert sorted(s for s in seqs if s is not None) == list(range(1, 16))
-    assert [e.seq for e in await store.events_since(job_id)] == list(range(1, 16))
 
 
 async def test_concurrent_recordings_get_consecutive_numbers_without_gaps(store):
@@ -345,11 +337,6 @@ async def test_a_recording_wakes_its_watcher_and_the_relay(store):
         assert not await wake_relay.wait(timeout_s=0.2)
 
 
-async def test_an_event_for_an_unknown_job_is_refused(store):
-    with pytest.raises(JobNotFoundError):
-        await store.append_event(uuid.uuid4(), "p", {}, "k")
-
-
 async def test_a_watcher_wakes_for_its_own_job_only(store):
     mine, other = await new_job(store), await new_job(store)
     async with (
@@ -357,7 +344,7 @@ async def test_a_watcher_wakes_for_its_own_job_only(store):
         notifier.watch(JOB_EVENTS_CHANNEL, str(mine)) as wake_mine,
         notifier.watch(JOB_EVENTS_CHANNEL, str(other)) as wake_other,
     ):
-        await store.append_event(mine, "p", {}, "k1")
+        await append_event(store, mine, "p", {}, "k1")
         assert await wake_mine.wait(timeout_s=5.0)
         assert not await wake_other.wait(timeout_s=0.2)
         assert not await wake_mine.wait(timeout_s=0.2)  # the wake-up was consumed

@@ -13,7 +13,7 @@ import pytest
 from fragrance_ai.jobs.sweeper import Sweeper, SweepPolicy, SweepReport
 from fragrance_ai.store import JobStore, OutboxMessage, open_pool
 from schemas.jobs import JobKind, JobStatus
-from tests.integration.conftest import TENANT, Api, Launcher
+from tests.integration.conftest import TENANT, Api, Launcher, append_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -76,7 +76,7 @@ async def test_retention_purges_old_outbox_rows_events_and_expired_cache(store: 
     await store.pool.execute(
         "UPDATE outbox SET sent_at = now() - interval '2 days' WHERE id = $1", old.id
     )
-    await store.append_event(job_id, "stage_started", {}, "started")
+    await append_event(store, job_id, "stage_started", {}, "started")
     await store.pool.execute(
         "UPDATE jobs SET status = 'cancelled', finished_at = now() - interval '40 days'"
         " WHERE id = $1",
