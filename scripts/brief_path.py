@@ -38,7 +38,7 @@ NOT_THE_BRIEF = {
     ("fragrance_ai/programs/worker.py", "run_worker"),
     ("fragrance_ai/metrics/refresh.py", "_run"),
     ("fragrance_ai/http/resources.py", "refresh"),
-    ("fragrance_ai/metrics/queue_size.py", "refresh"),
+    ("fragrance_ai/metrics/lag.py", "refresh"),
     ("fragrance_ai/jobs/sweeper.py", "run"),
     ("fragrance_ai/http/quotas.py", "renew_forever"),
     ("fragrance_ai/workers/training.py", "_sweep_forever"),

@@ -42,7 +42,7 @@ def _sample_names(family: Metric) -> set[str]:
 METRIC_MODULES = (
     "fragrance_ai.metrics.http",
     "fragrance_ai.metrics.jobs",
-    "fragrance_ai.metrics.queue_size",
+    "fragrance_ai.metrics.lag",
     "fragrance_ai.metrics.rl",
     "brokers.dead_letter",
     "fragrance_ai.llm.metrics",

@@ -5,6 +5,8 @@ Read with the Kafka admin API (the group's committed offsets) and a group-less c
 Kafka-API brokers (Tansu) cannot answer "all offsets of a group". A partition the group
 has never committed counts from its first offset, which is where a new member with
 `auto_offset_reset="earliest"` would start.
+
+`queue_size{group,topic}` is a worker role's lag, refreshed in the background.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,7 +15,10 @@ from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
+
+from fragrance_ai.metrics.refresh import PeriodicRefresh
 
 INTERNAL_TOPIC_PREFIX = "__"
 
@@ -154,3 +159,39 @@ def totals(rows: Iterable[PartitionLag]) -> dict[tuple[str, str], int]:
     for row in rows:
         summed[(row.group, row.topic)] = summed.get((row.group, row.topic), 0) + row.lag
     return summed
+
+
+QUEUE_SIZE = Gauge(
+    "queue_size",
+    "Records waiting for a consumer group: end offsets minus committed offsets, summed over partitions",
+    ["group", "topic"],
+)
+
+
+class QueueSizeMonitor:
+    """Keeps `queue_size` current for `(group, topic)` pairs; `async with` starts it."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        watched: list[tuple[str, str]],
+        interval_s: float,
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._reader = LagReader(bootstrap_servers, security=security)
+        self._watched = watched
+        self._refresher = PeriodicRefresh("queue_size", self.refresh, interval_s)
+
+    async def refresh(self) -> None:
+        for group, topic in self._watched:
+            rows = await self._reader.read(groups=[group], topics=[topic])
+            QUEUE_SIZE.labels(group, topic).set(totals(rows).get((group, topic), 0))
+
+    async def __aenter__(self) -> "QueueSizeMonitor":
+        await self._reader.__aenter__()
+        self._refresher.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._refresher.stop()
+        await self._reader.__aexit__(None, None, None)

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from brokers.factory import make_broker, subscriber_options
 from brokers.security import client_options
 from brokers.topics import command_topic, create_topics, topic_catalogue
-from fragrance_ai.metrics.queue_size import QueueSizeMonitor
+from fragrance_ai.metrics.lag import QueueSizeMonitor
 from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.probes import Readiness, broker_check, database_check
 from fragrance_ai.programs.lifecycle import StartupError

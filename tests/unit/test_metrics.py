@@ -91,7 +91,7 @@ def test_registered_names_include_sample_suffixes_of_unobserved_metrics() -> Non
 def test_the_promised_metric_names_are_registered() -> None:
     import fragrance_ai.llm.metrics
     import fragrance_ai.metrics.jobs
-    import fragrance_ai.metrics.queue_size  # noqa: F401
+    import fragrance_ai.metrics.lag  # noqa: F401
 
     promised = {
         "http_requests_total", "http_request_duration_seconds_bucket",
