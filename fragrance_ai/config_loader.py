@@ -96,9 +96,12 @@ VALIDATORS: list[Validator] = [
                     "outbox.retry_backoff_s", "outbox.retry_backoff_max_s")
     ],
     Validator("kafka.consumer.graceful_timeout_s", must_exist=True, is_type_of=(int, float), gt=0),
+    Validator("metrics.host", must_exist=True, is_type_of=str, len_min=1),
+    Validator("metrics.llm_port", "metrics.rl_port", must_exist=True, is_type_of=int, gte=0,
+              lte=65535),
     *[
         Validator(key, must_exist=True, is_type_of=(int, float), gt=0)
-        for key in ("database.acquire_timeout_s",
+        for key in ("database.acquire_timeout_s", "metrics.refresh_s",
                     "training.lease_ttl_s", "training.sweep_s", "training.drain_s",
                     "shutdown.step_s", "shutdown.grace_s", "sweeper.every_s",
                     "sweeper.stalled_after_s")

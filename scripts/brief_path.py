@@ -124,7 +124,8 @@ async def main(args: argparse.Namespace, recorder: CallRecorder) -> None:
 
     settings = configured()
     settings.set("api.port", free_loopback_port())
-    settings.set("metrics.port", 0)
+    settings.set("metrics.llm_port", 0)  # any free port: a running system keeps its own
+    settings.set("metrics.rl_port", 0)
     url = f"http://{settings.api.host}:{settings.api.port}"
     stop = asyncio.Event()
     running = asyncio.create_task(dev.run_dev(settings, stop))

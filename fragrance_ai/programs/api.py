@@ -21,7 +21,6 @@ from fragrance_ai.jobs.service import EventRecorder
 from fragrance_ai.jobs.sweeper import Sweeper, sweep_policy
 from fragrance_ai.jobs.undeliverable import fail_its_job
 from fragrance_ai.metrics.jobs import PrometheusSweepCounts
-from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.probes import READINESS, broker_check
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.ports import start_site
@@ -116,7 +115,6 @@ async def serve_api(
     settings: Dynaconf, stop: asyncio.Event, listening: asyncio.Event | None = None
 ) -> None:
     require_endpoints(settings)
-    metrics_settings(settings)
     step_s = float(settings.shutdown.step_s)
     # Requests in flight get step_s; then the resources close, the Kafka clients last.
     runner = web.AppRunner(

@@ -23,12 +23,12 @@ from brokers.topics import create_topics, topic_catalogue
 from fragrance_ai.config_loader import user_data_dir
 from fragrance_ai.embedded.postgres import default_data_dir
 from fragrance_ai.jobs.sweeper import redrive_unfinished
-from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.programs.api import serve_api
 from fragrance_ai.programs.embedded import start_broker, start_database
 from fragrance_ai.programs.ports import require_free
 from fragrance_ai.programs.stopping import bounded, unless_stopped
 from fragrance_ai.programs.worker import run_worker
+from fragrance_ai.programs.worker_metrics import metrics_port
 from fragrance_ai.store import JobStore, Scope, migrate, open_pool
 
 log = structlog.get_logger(__name__)
@@ -54,9 +54,8 @@ async def start_embedded_parts(settings: Dynaconf, stack: AsyncExitStack) -> boo
 
 def require_free_ports(settings: Dynaconf) -> None:
     """Before anything starts: a port a killed run still holds is named with its holder."""
-    metrics = metrics_settings(settings)
     require_free(settings.api.host, int(settings.api.port), "the API")
-    require_free(metrics.host, metrics.port_for(DEV_ROLES[0]), "worker metrics")
+    require_free(settings.metrics.host, metrics_port(settings, DEV_ROLES[0]), "worker metrics")
 
 
 async def prepare(settings: Dynaconf, redrive: bool) -> str:

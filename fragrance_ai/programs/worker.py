@@ -14,11 +14,10 @@ from brokers.factory import make_broker, subscriber_options
 from brokers.security import client_options
 from brokers.topics import command_topic, create_topics, topic_catalogue
 from fragrance_ai.metrics.lag import QueueSizeMonitor
-from fragrance_ai.metrics.settings import metrics_settings
 from fragrance_ai.probes import Readiness, broker_check, database_check
 from fragrance_ai.programs.lifecycle import StartupError
 from fragrance_ai.programs.stopping import bounded, close_kafka_clients, unless_stopped
-from fragrance_ai.programs.worker_metrics import MetricsServer
+from fragrance_ai.programs.worker_metrics import MetricsServer, metrics_port
 from fragrance_ai.programs.worker_resources import worker_resources
 from handlers import llm, rl, training
 
@@ -59,17 +58,19 @@ async def run_worker(settings: Dynaconf, roles: tuple[str, ...], stop: asyncio.E
             "kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS) not set: configure it, or run "
             "`fragrance-ai dev` to start an embedded broker"
         )
-    metrics = metrics_settings(settings)
     servers = settings.kafka.bootstrap_servers
     broker = build_worker_broker(settings, roles)
     readiness = Readiness()
     readiness.add("broker", broker_check(broker, servers))
+    metrics = settings.metrics
     # Listening first: a port in use fails before the worker joins its group.
-    async with MetricsServer(readiness, metrics.host, metrics.port_for(roles[0])) as server:
+    async with MetricsServer(readiness, metrics.host, metrics_port(settings, roles[0])) as server:
         security = client_options(settings.kafka)
         await create_topics(servers, topic_catalogue(settings), security)
         async with (
-            QueueSizeMonitor(servers, watched_queues(settings, roles), metrics.refresh_s, security),
+            QueueSizeMonitor(
+                servers, watched_queues(settings, roles), float(metrics.refresh_s), security
+            ),
             worker_resources(settings, broker, roles) as resources,
         ):
             runner = resources.runner

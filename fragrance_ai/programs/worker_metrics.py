@@ -8,10 +8,17 @@ from types import TracebackType
 from typing import Self
 
 from aiohttp import web
+from dynaconf import Dynaconf
 
 from fragrance_ai.metrics.exposition import metrics_view
 from fragrance_ai.probes import READINESS, Readiness, health, ready
 from fragrance_ai.programs.ports import start_site
+
+
+def metrics_port(settings: Dynaconf, role: str) -> int:
+    """The port of `role`'s server: the RL worker's for policy training too; 0, any free."""
+    metrics = settings.metrics
+    return int(metrics.rl_port if role in ("rl", "training") else metrics.llm_port)
 
 
 def metrics_app(readiness: Readiness) -> web.Application:

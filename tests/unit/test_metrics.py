@@ -16,7 +16,7 @@ from fragrance_ai.metrics import metrics_view, registered_names
 from fragrance_ai.metrics.http import HTTP_REQUESTS, KNOWN_METHODS, http_metrics_middleware
 from fragrance_ai.metrics.lag import PartitionLag, totals
 from fragrance_ai.metrics.refresh import PeriodicRefresh
-from fragrance_ai.metrics.settings import metrics_settings
+from fragrance_ai.programs.worker_metrics import metrics_port
 
 
 async def hello(request: web.Request) -> web.Response:
@@ -100,12 +100,21 @@ def test_the_promised_metric_names_are_registered() -> None:
     assert promised <= registered_names()
 
 
-def test_metrics_settings_name_the_bad_key() -> None:
+def test_a_bad_metrics_setting_is_named_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAGRANCE_METRICS__LLM_PORT", "70000")
+    with pytest.raises(SettingsError, match=r"metrics\.llm_port must lte 65535"):
+        load_settings("testing")
+    monkeypatch.setenv("FRAGRANCE_METRICS__LLM_PORT", "9101")
+    monkeypatch.setenv("FRAGRANCE_METRICS__REFRESH_S", "0")
+    with pytest.raises(SettingsError, match=r"metrics\.refresh_s must gt 0"):
+        load_settings("testing")
+
+
+def test_policy_training_serves_its_metrics_on_the_rl_port() -> None:
     settings = load_settings("testing")
-    assert metrics_settings(settings).port_for("rl") == settings.metrics.rl_port
-    settings.set("metrics.llm_port", 70000)
-    with pytest.raises(SettingsError, match=r"metrics\.llm_port \(\$FRAGRANCE_METRICS__LLM_PORT\)"):
-        metrics_settings(settings)
+    settings.set("metrics.rl_port", 9102)
+    assert metrics_port(settings, "training") == metrics_port(settings, "rl") == 9102
+    assert metrics_port(settings, "llm") == settings.metrics.llm_port
 
 
 def lag_row(partition: int, committed: int | None, end: int) -> PartitionLag:
