@@ -12,6 +12,7 @@ not fit, a cap (IFRA, use level or price) below the usual dose, else what the fo
 traded it for: the brief's material count, or its cost and profile.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -59,11 +60,9 @@ def assemble_formula(
     total = sum(kept.values())
     if total <= 0:
         raise ValueError("a formula needs at least one positive percentage")
-    kept = {i: p for i, p in kept.items() if 100.0 * p / total >= PRESENT_PERCENT}
-    total = sum(kept.values())
-    rounded = {i: round(100.0 * p / total, PERCENT_DECIMALS) for i, p in kept.items()}
-    largest = max(rounded, key=rounded.__getitem__)
-    rounded[largest] = round(rounded[largest] + 100.0 - sum(rounded.values()), PERCENT_DECIMALS)
+    rounded = rounded_to_100(
+        {i: p for i, p in kept.items() if 100.0 * p / total >= PRESENT_PERCENT}
+    )
 
     materials = {i: catalog.get(i) for i in rounded}
     order = sorted(rounded, key=lambda i: (ROLE_ORDER[materials[i].role], -rounded[i], i))
@@ -107,6 +106,22 @@ def assemble_formula(
         batch=batch_sheet({materials[i]: rounded[i] for i in order}),
         score=score_shares(shares, brief, regulation),
     )
+
+
+def rounded_to_100(percents: Mapping[str, float]) -> dict[str, float]:
+    """`percents` scaled to sum to 100 and rounded to PERCENT_DECIMALS by the largest
+    remainder method: each is rounded down or up, never further, so the rounding cannot
+    take a material held at its effective dose or its cap across it (giving the whole
+    residual to one material could, by several units of the last decimal)."""
+    unit = 10**PERCENT_DECIMALS
+    total = sum(percents.values())
+    exact = {i: 100.0 * unit * p / total for i, p in percents.items()}
+    # A hair below a whole unit is float noise: it counts as that unit.
+    units = {i: math.floor(value + 1e-6) for i, value in exact.items()}
+    missing = 100 * unit - sum(units.values())
+    for i in sorted(exact, key=lambda i: units[i] - exact[i])[:missing]:
+        units[i] += 1
+    return {i: n / unit for i, n in units.items()}
 
 
 def named_uses(

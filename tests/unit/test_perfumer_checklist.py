@@ -38,7 +38,9 @@ WOODS = {"iso_e_super", "vetiver_oil", "cedarwood_virginia_oil", "cedarwood_texa
          "polysantol", "bacdanol", "patchouli_oil", "guaiac_wood_oil", "timberol",
          "cedryl_acetate", "vertenex", "methyl_cedryl_ketone"}  # fmt: skip
 INCENSE = {"olibanum_oil", "myrrh_oil", "elemi_oil", "labdanum_absolute", "cypriol_oil"}
-LEATHER = {"suede_base", "castoreum_base", "birch_tar_oil", "isobutyl_quinoline", "cade_oil"}
+# Safraleine too: the catalog files it in the leather family (saffron, suede, leather).
+LEATHER = {"suede_base", "castoreum_base", "birch_tar_oil", "isobutyl_quinoline", "cade_oil",
+           "safraleine"}  # fmt: skip
 MARINE = {"calone", "helional", "floralozone", "cascalone", "seaweed_absolute", "melonal"}
 
 
