@@ -110,9 +110,10 @@ def assemble_formula(
 
 def rounded_to_100(percents: Mapping[str, float]) -> dict[str, float]:
     """`percents` scaled to sum to 100 and rounded to PERCENT_DECIMALS by the largest
-    remainder method: each is rounded down or up, never further, so the rounding cannot
-    take a material held at its effective dose or its cap across it (giving the whole
-    residual to one material could, by several units of the last decimal)."""
+    remainder method: each is rounded down or up, never further, so a material held at
+    an effective dose written in whole units of the last decimal (20 %, 0.5 %) stays at
+    it. Giving the whole residual to the largest material could take it below, by
+    several units."""
     unit = 10**PERCENT_DECIMALS
     total = sum(percents.values())
     exact = {i: 100.0 * unit * p / total for i, p in percents.items()}
